@@ -1,0 +1,179 @@
+/* main.c — gpuprof-report's command line: options, input checks, which views to run,
+ * and exit codes (0 done, 1 bad input or a failed output, 2 usage error). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+#define TOP_DEFAULT 10
+#define TOP_MAX 100000
+
+static const char usage_text[] =
+    "Usage: gpuprof-report [options] TRACE\n"
+    "Summarize a gpuprof trace: peak device memory and the call sites holding it,\n"
+    "managed and pinned host peaks, memory still held at exit, and every OOM.\n"
+    "\n"
+    "Modes (text is the default; --json replaces it; --plot can be added to either):\n"
+    "  text summary for people     gpuprof-report gpuprof.1234.gz\n"
+    "  JSON summary for scripts    gpuprof-report --json gpuprof.1234.gz > summary.json\n"
+    "  device memory plot          gpuprof-report --plot memory.png gpuprof.1234.gz\n"
+    "                              gpuprof-report --json --plot memory.svg gpuprof.1234.gz\n"
+    "\n"
+    "Options:\n"
+    "  --json        print the JSON summary (docs/json-schema.md) instead of text\n"
+    "  --plot FILE   draw device memory over time into FILE (.png or .svg; needs gnuplot)\n"
+    "  --top N       list the N largest call sites at each moment (default 10)\n"
+    "  --help        show this help\n"
+    "  --version     show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 unreadable or invalid trace or failed output, 2 usage error.\n";
+
+struct cli {
+    int json;
+    const char *plot;
+    size_t top;
+    const char *trace;
+};
+
+static int usage_error(const char *msg, const char *arg)
+{
+    if (arg)
+        fprintf(stderr, "gpuprof-report: %s '%s'\n", msg, arg);
+    else
+        fprintf(stderr, "gpuprof-report: %s\n", msg);
+    fputs("Try 'gpuprof-report --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct cli *cli)
+{
+    enum { OPT_JSON = 1000, OPT_PLOT, OPT_TOP, OPT_HELP, OPT_VERSION };
+    static const struct option longopts[] = {
+        { "json", no_argument, NULL, OPT_JSON },
+        { "plot", required_argument, NULL, OPT_PLOT },
+        { "top", required_argument, NULL, OPT_TOP },
+        { "help", no_argument, NULL, OPT_HELP },
+        { "version", no_argument, NULL, OPT_VERSION },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    cli->top = TOP_DEFAULT;
+    opterr = 0; /* our own messages */
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON:
+            cli->json = 1;
+            break;
+        case OPT_PLOT:
+            cli->plot = optarg;
+            if (gp_report_plot_format_of(optarg) == GP_REPORT_PLOT_NONE)
+                return usage_error("--plot needs a file ending in .png or .svg, not", optarg);
+            break;
+        case OPT_TOP: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || v < 1 || v > TOP_MAX)
+                return usage_error("--top needs a number from 1 to 100000, not", optarg);
+            cli->top = v;
+            break;
+        }
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            return ferror(stdout) ? EXIT_BAD_INPUT : 0;
+        case OPT_VERSION:
+            printf("gpuprof-report %s (trace format %u, JSON schema %d)\n", GP_REPORT_VERSION,
+                   GP_TRACE_VERSION, GP_REPORT_JSON_SCHEMA_VERSION);
+            return ferror(stdout) ? EXIT_BAD_INPUT : 0;
+        default:
+            if (optopt >= OPT_JSON)
+                return usage_error("missing value for", argv[optind - 1]);
+            if (optopt) {
+                char opt[3] = { '-', (char)optopt, '\0' };
+                return usage_error("unknown option", opt);
+            }
+            return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind == argc)
+        return usage_error("no trace file given", NULL);
+    if (argc - optind > 1)
+        return usage_error("only one trace file, got an extra argument", argv[optind + 1]);
+    cli->trace = argv[optind];
+    return -1;
+}
+
+/* Refuses what the reader should never be handed: a directory, or a FIFO or device
+ * that could block forever. Writes the reason into err. */
+static int check_input(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "is a directory, not a trace file");
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "not a regular file");
+        return -1;
+    }
+    if (st.st_size == 0) {
+        snprintf(err, errlen, "empty file, not a trace");
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = { 0 };
+    struct gp_report r;
+    char err[512] = "";
+    int status = parse_args(argc, argv, &cli);
+    if (status >= 0)
+        return status;
+
+    /* An offline report must not wait on the network: keep libdw from asking
+     * debuginfod servers for debug information. */
+    unsetenv("DEBUGINFOD_URLS");
+
+    if (check_input(cli.trace, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gpuprof-report: %s: %s\n", cli.trace, err);
+        return EXIT_BAD_INPUT;
+    }
+    struct gp_report_options opt = { .top = cli.top, .timeline = cli.plot != NULL };
+    if (gp_report_load(&r, cli.trace, &opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gpuprof-report: %s: %s\n", cli.trace,
+                err[0] ? err : "cannot read the trace");
+        return EXIT_BAD_INPUT;
+    }
+    if (r.model->health.truncated)
+        fprintf(stderr,
+                "gpuprof-report: %s: warning: the trace is truncated; reporting what was read\n",
+                cli.trace);
+
+    status = 0;
+    int rc = cli.json ? gp_report_view_json(stdout, &r) : gp_report_view_text(stdout, &r);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = -EIO;
+    if (rc < 0) {
+        fprintf(stderr, "gpuprof-report: cannot write the report: %s\n", strerror(-rc));
+        status = EXIT_BAD_INPUT;
+    }
+    if (status == 0 && cli.plot && gp_report_view_plot(cli.plot, &r, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gpuprof-report: %s\n", err);
+        status = EXIT_BAD_INPUT;
+    }
+    gp_report_fini(&r);
+    return status;
+}

@@ -1,0 +1,366 @@
+/* report.h — the inside of gpuprof-report: the model built by replaying a trace, the
+ * analyses that watch the replay, and the views that print their results.
+ * Declarations are grouped by the file that defines them, so this is also an index.
+ * Data flows one way: reader -> model -> analyses -> views. Analyses never print;
+ * views never touch the trace reader. Errors are negative errno values. */
+#ifndef GP_REPORT_H
+#define GP_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gp_trace.h"
+
+/* A site is one full call stack (a stack node id; 0 = no stack recorded). */
+struct gp_report_site {
+    uint32_t stack;
+    uint64_t count; /* live allocations */
+    uint64_t bytes; /* live bytes */
+};
+
+/* The largest sites of some moment, largest first, plus totals over all of them. */
+struct gp_report_site_list {
+    struct gp_report_site *v;
+    size_t n;           /* kept in v (at most the --top limit) */
+    size_t total_sites; /* sites that held memory at that moment */
+    uint64_t total_bytes;
+    uint64_t total_count;
+};
+
+/* ---- "livemap.c": live allocations, open addressing keyed by pointer ------------ */
+struct gp_report_live {
+    uint64_t ptr; /* 0 marks an empty slot */
+    uint64_t size;
+    uint64_t time_ns;
+    uint32_t stack;
+    int16_t device;
+    uint8_t kind;
+    uint8_t pad;
+};
+
+struct gp_report_livemap {
+    struct gp_report_live *slots;
+    size_t mask; /* slots - 1; slots is a power of two */
+    size_t count;
+    unsigned shift; /* 64 - log2(slots), for the multiplicative hash */
+};
+
+int gp_report_livemap_init(struct gp_report_livemap *map);
+void gp_report_livemap_fini(struct gp_report_livemap *map);
+struct gp_report_live *gp_report_livemap_find(const struct gp_report_livemap *map, uint64_t ptr);
+/* e->ptr must be non-zero and absent. */
+int gp_report_livemap_insert(struct gp_report_livemap *map, const struct gp_report_live *e);
+/* slot must come from find(); other slot pointers are invalid afterwards. */
+void gp_report_livemap_remove(struct gp_report_livemap *map, struct gp_report_live *slot);
+
+/* ---- "sites.c": live bytes per stack for one memory kind, and top-N lists -------- */
+struct gp_report_site_slot {
+    uint64_t bytes;
+    uint64_t count;
+    uint32_t active; /* position in active[] + 1, 0 = holds nothing */
+    uint32_t pad;
+};
+
+struct gp_report_sites {
+    struct gp_report_site_slot *slot; /* indexed by stack id */
+    uint32_t *active;                 /* ids with count > 0, in no order */
+    uint32_t nactive;
+    uint32_t cap; /* ids 0 .. cap-1 are valid */
+};
+
+#define GP_REPORT_MAX_STACK_IDS (1u << 24) /* beyond this a stack is reported as "no stack" */
+
+void gp_report_sites_init(struct gp_report_sites *s);
+void gp_report_sites_fini(struct gp_report_sites *s);
+/* Makes id valid (id < GP_REPORT_MAX_STACK_IDS). */
+int gp_report_sites_reserve(struct gp_report_sites *s, uint32_t id);
+void gp_report_sites_add(struct gp_report_sites *s, uint32_t id, uint64_t bytes);
+void gp_report_sites_sub(struct gp_report_sites *s, uint32_t id, uint64_t bytes);
+/* Fills out with the top largest of the sites now holding memory. */
+int gp_report_sites_top(const struct gp_report_sites *s, size_t top,
+                        struct gp_report_site_list *out);
+/* Sorts v[0..n) largest first and keeps the first top of them in out (which it owns). */
+int gp_report_site_list_set(struct gp_report_site_list *out, struct gp_report_site *v, size_t n,
+                            size_t top);
+void gp_report_site_list_fini(struct gp_report_site_list *l);
+
+/* ---- "model.c": replay state ------------------------------------------------------ */
+struct gp_report_run {
+    uint32_t version, pid, ppid, stack_depth;
+    uint64_t realtime_ns, monotonic_ns;
+    uint64_t last_ns; /* latest event time seen (absolute) */
+    char *host, *exe, *cmdline, *label;
+};
+
+struct gp_report_counts {
+    uint64_t allocs;          /* successful allocation calls */
+    uint64_t failed_allocs;   /* result != 0 */
+    uint64_t frees;           /* free calls (all) */
+    uint64_t null_frees;      /* free of pointer 0: a no-op, not an error */
+    uint64_t unknown_frees;   /* free of a pointer with no live allocation */
+    uint64_t replaced_allocs; /* alloc of a pointer already live: its free was lost */
+    uint64_t meminfo;
+    uint64_t oom;
+    uint64_t allocs_by_kind[GP_MEM_KIND_COUNT];
+};
+
+struct gp_report_health {
+    int truncated;       /* no END record */
+    uint64_t lost_bytes; /* compressed bytes that could not be decoded */
+    uint64_t records;
+    uint64_t dropped_records; /* sum of DROPPED records */
+    uint64_t end_dropped;     /* total dropped as stated by END (0 without END) */
+    uint64_t dropped_events;  /* what the report states: see model.c */
+    uint64_t end_events;
+};
+
+struct gp_report_module {
+    char *path;
+    uint64_t load_bias, start, end;
+};
+
+struct gp_report_model;
+
+/* Analyses watch the replay through an observer. device_change is called just before
+ * the live device allocations of one site (stack) change, with the device bytes there
+ * will be after the change; record after the model applied a record; finish once at
+ * the end. */
+struct gp_report_observer {
+    void *ctx;
+    int (*device_change)(void *ctx, const struct gp_report_model *m, uint32_t stack,
+                         uint64_t new_live);
+    int (*record)(void *ctx, const struct gp_report_model *m, const struct gp_record *rec);
+    int (*finish)(void *ctx, const struct gp_report_model *m);
+};
+
+#define GP_REPORT_MAX_OBSERVERS 8
+#define GP_REPORT_MAX_MODULES 65536
+
+struct gp_report_model {
+    struct gp_report_run run;
+    struct gp_report_counts counts;
+    struct gp_report_health health;
+    uint64_t live_bytes[GP_MEM_KIND_COUNT];
+    uint64_t live_count[GP_MEM_KIND_COUNT];
+    uint64_t device_total_bytes; /* largest device total seen in MEMINFO/OOM, 0 = unknown */
+    struct gp_report_livemap live;
+    struct gp_report_sites device_sites;
+    struct gp_report_module *modules;
+    size_t nmodules, modules_cap;
+    uint64_t modules_ignored;       /* beyond GP_REPORT_MAX_MODULES */
+    struct gp_trace_reader *reader; /* kept open for its stack node table */
+    struct gp_report_observer obs[GP_REPORT_MAX_OBSERVERS];
+    size_t nobs;
+};
+
+/* Opens the trace and reads its header. On failure err holds a one-line reason. */
+int gp_report_model_open(struct gp_report_model **out, const char *path, char *err, size_t errlen);
+int gp_report_model_observe(struct gp_report_model *m, const struct gp_report_observer *obs);
+/* Replays every record; a corrupt trace fails with the reason in err. */
+int gp_report_model_replay(struct gp_report_model *m, char *err, size_t errlen);
+void gp_report_model_free(struct gp_report_model *m);
+/* Instruction pointers of a stack, innermost first; returns how many (at most max). */
+size_t gp_report_model_stack(const struct gp_report_model *m, uint32_t stack, uint64_t *ips,
+                             size_t max);
+/* Nanoseconds since the trace started (the header's monotonic time), never negative. */
+uint64_t gp_report_model_rel_ns(const struct gp_report_model *m, uint64_t abs_ns);
+
+/* ---- "analysis_peak.c": peak of each memory kind, device sites at the peak ------- */
+struct gp_report_peak {
+    uint64_t bytes[GP_MEM_KIND_COUNT];
+    uint64_t time_ns[GP_MEM_KIND_COUNT]; /* absolute; first moment the peak was reached */
+    struct gp_report_site_list sites;    /* device sites at the device peak (after finish) */
+    size_t top;
+    /* Undo log: each site's state at the peak, kept when the site first changes after
+     * it (see analysis_peak.c). */
+    uint32_t epoch;  /* bumped at each new peak */
+    uint32_t *stamp; /* per stack id: epoch in which the site was logged */
+    uint32_t stamp_cap;
+    struct gp_report_site *log;
+    size_t nlog, log_cap;
+};
+
+int gp_report_peak_attach(struct gp_report_peak *p, struct gp_report_model *m, size_t top);
+void gp_report_peak_fini(struct gp_report_peak *p);
+
+/* ---- "analysis_leaks.c": what is still live at the end, per kind ------------------- */
+struct gp_report_leaks {
+    struct gp_report_site_list kind[GP_MEM_KIND_COUNT];
+    size_t top;
+};
+
+int gp_report_leaks_attach(struct gp_report_leaks *l, struct gp_report_model *m, size_t top);
+void gp_report_leaks_fini(struct gp_report_leaks *l);
+
+/* ---- "analysis_oom.c": every OOM with the device memory live at that moment -------- */
+struct gp_report_oom_event {
+    uint64_t time_ns; /* absolute */
+    uint8_t api;
+    int32_t device;
+    uint32_t stack; /* the failing call */
+    uint64_t requested;
+    uint64_t device_free, device_total; /* as the record says */
+    uint64_t live_bytes;                /* live device bytes recorded by the trace */
+    struct gp_report_site_list sites;
+};
+
+#define GP_REPORT_MAX_OOM_KEPT 1000 /* OOM events beyond this are counted only */
+
+struct gp_report_oom {
+    struct gp_report_oom_event *v;
+    size_t n, cap;
+    uint64_t total; /* OOM records seen, kept or not */
+    size_t top;
+};
+
+int gp_report_oom_attach(struct gp_report_oom *o, struct gp_report_model *m, size_t top);
+void gp_report_oom_fini(struct gp_report_oom *o);
+
+/* ---- "series.c": a bounded time series of min/max/last per bucket ------------------ */
+#define GP_REPORT_SERIES_BUCKETS 2048
+
+struct gp_report_bucket {
+    uint64_t min, max, last;
+    uint8_t used;
+    uint8_t oom;       /* an OOM happened in this bucket */
+    uint64_t oom_live; /* live bytes at the OOM (largest if several) */
+};
+
+struct gp_report_series {
+    struct gp_report_bucket b[GP_REPORT_SERIES_BUCKETS];
+    uint64_t width_ns; /* bucket i covers [i*width, (i+1)*width) of relative time */
+    uint64_t max_value;
+};
+
+void gp_report_series_init(struct gp_report_series *s);
+void gp_report_series_add(struct gp_report_series *s, uint64_t rel_ns, uint64_t value);
+void gp_report_series_oom(struct gp_report_series *s, uint64_t rel_ns, uint64_t live);
+
+/* ---- "analysis_timeline.c": device reserved bytes over time, for plots ------------- */
+struct gp_report_timeline {
+    struct gp_report_series *series;
+    uint64_t last_live;
+    int started;
+};
+
+int gp_report_timeline_attach(struct gp_report_timeline *t, struct gp_report_model *m);
+void gp_report_timeline_fini(struct gp_report_timeline *t);
+
+/* ---- "modmap.c": the module covering an address (latest MODULE record wins) ------- */
+struct gp_report_modseg {
+    uint64_t start; /* the segment runs to the next segment's start */
+    int32_t mod;    /* index into the model's modules, -1 = none */
+};
+
+struct gp_report_modmap {
+    struct gp_report_modseg *segs;
+    size_t n;
+};
+
+int gp_report_modmap_build(struct gp_report_modmap *mm, const struct gp_report_module *mods,
+                           size_t n);
+/* Index of the module covering addr, or -1. */
+int32_t gp_report_modmap_find(const struct gp_report_modmap *mm, uint64_t addr);
+void gp_report_modmap_fini(struct gp_report_modmap *mm);
+
+/* ---- "symbolize.c": instruction pointers to function, file, line, module ---------- */
+struct gp_report_frame {
+    uint64_t ip;
+    const char *function; /* never NULL; "??" when unknown */
+    const char *file;     /* NULL when unknown */
+    uint32_t line;        /* 0 when unknown */
+    const char *module;   /* NULL when no module covers ip */
+    uint64_t offset;      /* ip - load bias of the module (ip when no module) */
+};
+
+struct gp_report_symbolizer;
+
+int gp_report_symbolizer_new(struct gp_report_symbolizer **out, const struct gp_report_model *m);
+void gp_report_symbolizer_free(struct gp_report_symbolizer *s);
+/* Fills out (pointers stay valid until the symbolizer is freed). Lookups that fail give
+ * "??" frames; the only error is -ENOMEM. */
+int gp_report_symbolize(struct gp_report_symbolizer *s, uint64_t ip, struct gp_report_frame *out);
+/* Frames of a stack, innermost first; returns how many, or -ENOMEM. */
+int gp_report_symbolize_stack(struct gp_report_symbolizer *s, uint32_t stack,
+                              struct gp_report_frame *out, size_t max);
+
+/* ---- "dwarf.c" (with libdw only): one offline Dwfl session per module ------------- */
+struct gp_report_dwarf;
+struct gp_report_dwarf *gp_report_dwarf_open(const struct gp_report_module *mod);
+/* Looks addr (a runtime address) up; function and file may stay NULL. */
+void gp_report_dwarf_lookup(struct gp_report_dwarf *d, uint64_t addr, const char **function,
+                            const char **file, uint32_t *line);
+void gp_report_dwarf_close(struct gp_report_dwarf *d);
+
+/* ---- "load.c": a report = model + analyses, ready for the views -------------------- */
+struct gp_report_options {
+    size_t top;   /* sites listed per moment */
+    int timeline; /* collect the device memory series (for --plot) */
+};
+
+struct gp_report {
+    struct gp_report_model *model;
+    struct gp_report_peak peak;
+    struct gp_report_leaks leaks;
+    struct gp_report_oom oom;
+    struct gp_report_timeline timeline; /* series NULL unless options.timeline */
+    struct gp_report_symbolizer *sym;
+};
+
+/* Reads the whole trace. On failure err holds a one-line reason (no file name). */
+int gp_report_load(struct gp_report *r, const char *path, const struct gp_report_options *opt,
+                   char *err, size_t errlen);
+void gp_report_fini(struct gp_report *r);
+
+/* ---- "utf8.c": one UTF-8 code point ------------------------------------------------ */
+/* Length of the valid sequence at s (n bytes left) with its code point in *cp, or 0 when
+ * the bytes there are not valid UTF-8 (overlong, surrogate, cut, > U+10FFFF). */
+size_t gp_report_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* ---- "format.c": numbers and strings for people ------------------------------------ */
+/* "1.50 GiB" style; buf of at least 32 bytes. */
+const char *gp_report_fmt_bytes(char *buf, size_t len, uint64_t bytes);
+/* "3.210 s" style. */
+const char *gp_report_fmt_secs(char *buf, size_t len, uint64_t ns);
+/* Writes s with control characters and invalid UTF-8 shown as '?', so trace strings
+ * cannot drive the terminal. NULL prints as "". */
+void gp_report_fputs_safe(FILE *f, const char *s);
+
+/* ---- "json_writer.c": a small streaming JSON writer -------------------------------- */
+#define GP_REPORT_JSON_MAX_DEPTH 32
+
+struct gp_report_json {
+    FILE *f;
+    int depth;
+    uint8_t has_items[GP_REPORT_JSON_MAX_DEPTH];
+};
+
+void gp_report_json_init(struct gp_report_json *j, FILE *f);
+/* key is NULL for array elements. */
+void gp_report_json_object_begin(struct gp_report_json *j, const char *key);
+void gp_report_json_object_end(struct gp_report_json *j);
+void gp_report_json_array_begin(struct gp_report_json *j, const char *key);
+void gp_report_json_array_end(struct gp_report_json *j);
+/* s NULL writes null. */
+void gp_report_json_string(struct gp_report_json *j, const char *key, const char *s);
+void gp_report_json_u64(struct gp_report_json *j, const char *key, uint64_t v);
+void gp_report_json_i64(struct gp_report_json *j, const char *key, int64_t v);
+void gp_report_json_bool(struct gp_report_json *j, const char *key, int v);
+void gp_report_json_null(struct gp_report_json *j, const char *key);
+/* Escapes s as a JSON string literal (quotes included). */
+void gp_report_json_write_escaped(FILE *f, const char *s);
+
+/* ---- views ------------------------------------------------------------------------ */
+#define GP_REPORT_JSON_SCHEMA_VERSION 1
+
+/* "view_text.c" / "view_json.c": write to f; -EIO if writing failed. */
+int gp_report_view_text(FILE *f, struct gp_report *r);
+int gp_report_view_json(FILE *f, struct gp_report *r);
+
+/* "view_plot.c": device memory over time drawn by gnuplot into path (.png or .svg). */
+enum gp_report_plot_format { GP_REPORT_PLOT_NONE = 0, GP_REPORT_PLOT_PNG, GP_REPORT_PLOT_SVG };
+enum gp_report_plot_format gp_report_plot_format_of(const char *path);
+/* Returns 0, or negative with a one-line reason in err; -ENOENT: gnuplot is missing. */
+int gp_report_view_plot(const char *path, const struct gp_report *r, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,185 @@
+/* view_json.c — the machine summary (--json), the report's contract with scripts.
+ * docs/json-schema.md describes every field; keep the two in step, and only add
+ * fields within a schema version (bump GP_REPORT_JSON_SCHEMA_VERSION otherwise). */
+#include <errno.h>
+
+#include "report.h"
+
+static const char *const kind_key[GP_MEM_KIND_COUNT] = {
+    [GP_MEM_DEVICE] = "device",
+    [GP_MEM_MANAGED] = "managed",
+    [GP_MEM_HOST_PINNED] = "pinned_host",
+};
+
+static int write_frames(struct gp_report_json *j, struct gp_report *r, uint32_t stack)
+{
+    struct gp_report_frame frames[GP_TRACE_MAX_FRAMES];
+    int n = gp_report_symbolize_stack(r->sym, stack, frames, GP_TRACE_MAX_FRAMES);
+    if (n < 0)
+        return n;
+    gp_report_json_array_begin(j, "frames");
+    for (int i = 0; i < n; i++) {
+        const struct gp_report_frame *f = &frames[i];
+        gp_report_json_object_begin(j, NULL);
+        gp_report_json_string(j, "function", f->function);
+        gp_report_json_string(j, "file", f->file);
+        gp_report_json_u64(j, "line", f->line);
+        gp_report_json_string(j, "module", f->module);
+        gp_report_json_u64(j, "offset", f->offset);
+        gp_report_json_u64(j, "ip", f->ip);
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_array_end(j);
+    return 0;
+}
+
+static int write_sites(struct gp_report_json *j, struct gp_report *r, const char *key,
+                       const struct gp_report_site_list *l)
+{
+    gp_report_json_array_begin(j, key);
+    for (size_t i = 0; i < l->n; i++) {
+        gp_report_json_object_begin(j, NULL);
+        gp_report_json_u64(j, "bytes", l->v[i].bytes);
+        gp_report_json_u64(j, "count", l->v[i].count);
+        gp_report_json_u64(j, "stack_id", l->v[i].stack);
+        int rc = write_frames(j, r, l->v[i].stack);
+        if (rc < 0)
+            return rc;
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_array_end(j);
+    return 0;
+}
+
+static void write_run(struct gp_report_json *j, const struct gp_report_model *m)
+{
+    const struct gp_report_run *run = &m->run;
+    gp_report_json_object_begin(j, "run");
+    gp_report_json_u64(j, "pid", run->pid);
+    gp_report_json_u64(j, "ppid", run->ppid);
+    gp_report_json_string(j, "host", run->host);
+    gp_report_json_string(j, "exe", run->exe);
+    gp_report_json_string(j, "cmdline", run->cmdline);
+    gp_report_json_string(j, "label", run->label);
+    gp_report_json_u64(j, "start_realtime_ns", run->realtime_ns);
+    gp_report_json_u64(j, "duration_ns", gp_report_model_rel_ns(m, run->last_ns));
+    gp_report_json_u64(j, "stack_depth", run->stack_depth);
+    gp_report_json_u64(j, "trace_version", run->version);
+    gp_report_json_object_end(j);
+}
+
+static void write_events(struct gp_report_json *j, const struct gp_report_model *m)
+{
+    const struct gp_report_counts *c = &m->counts;
+    gp_report_json_object_begin(j, "events");
+    gp_report_json_u64(j, "allocs", c->allocs);
+    gp_report_json_u64(j, "frees", c->frees);
+    gp_report_json_u64(j, "failed_allocs", c->failed_allocs);
+    gp_report_json_u64(j, "unknown_frees", c->unknown_frees);
+    gp_report_json_u64(j, "null_frees", c->null_frees);
+    gp_report_json_u64(j, "replaced_allocs", c->replaced_allocs);
+    gp_report_json_u64(j, "meminfo", c->meminfo);
+    gp_report_json_u64(j, "oom", c->oom);
+    gp_report_json_object_begin(j, "allocs_by_kind");
+    for (unsigned k = 0; k < GP_MEM_KIND_COUNT; k++)
+        gp_report_json_u64(j, kind_key[k], c->allocs_by_kind[k]);
+    gp_report_json_object_end(j);
+    gp_report_json_object_end(j);
+}
+
+static int write_memory(struct gp_report_json *j, struct gp_report *r)
+{
+    const struct gp_report_peak *p = &r->peak;
+    const struct gp_report_model *m = r->model;
+    const struct gp_report_site_list *dev_leaks = &r->leaks.kind[GP_MEM_DEVICE];
+    int rc;
+    gp_report_json_object_begin(j, "memory");
+    gp_report_json_u64(j, "peak_reserved_bytes", p->bytes[GP_MEM_DEVICE]);
+    gp_report_json_u64(j, "peak_time_ns", gp_report_model_rel_ns(m, p->time_ns[GP_MEM_DEVICE]));
+    gp_report_json_u64(j, "sites_at_peak", p->sites.total_sites);
+    rc = write_sites(j, r, "top_sites_at_peak", &p->sites);
+    if (rc < 0)
+        return rc;
+    gp_report_json_u64(j, "leaked_bytes", dev_leaks->total_bytes);
+    gp_report_json_u64(j, "leaked_count", dev_leaks->total_count);
+    rc = write_sites(j, r, "leaked_sites", dev_leaks);
+    if (rc < 0)
+        return rc;
+    if (m->device_total_bytes)
+        gp_report_json_u64(j, "device_total_bytes", m->device_total_bytes);
+    else
+        gp_report_json_null(j, "device_total_bytes");
+
+    gp_report_json_object_begin(j, "by_kind");
+    for (unsigned k = 0; k < GP_MEM_KIND_COUNT; k++) {
+        const struct gp_report_site_list *l = &r->leaks.kind[k];
+        gp_report_json_object_begin(j, kind_key[k]);
+        gp_report_json_u64(j, "peak_bytes", p->bytes[k]);
+        gp_report_json_u64(j, "peak_time_ns", gp_report_model_rel_ns(m, p->time_ns[k]));
+        gp_report_json_u64(j, "leaked_bytes", l->total_bytes);
+        gp_report_json_u64(j, "leaked_count", l->total_count);
+        rc = write_sites(j, r, "leaked_sites", l);
+        if (rc < 0)
+            return rc;
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_object_end(j);
+    gp_report_json_object_end(j);
+    return 0;
+}
+
+static int write_oom(struct gp_report_json *j, struct gp_report *r)
+{
+    const struct gp_report_oom *o = &r->oom;
+    gp_report_json_array_begin(j, "oom");
+    for (size_t i = 0; i < o->n; i++) {
+        const struct gp_report_oom_event *e = &o->v[i];
+        gp_report_json_object_begin(j, NULL);
+        gp_report_json_u64(j, "time_ns", gp_report_model_rel_ns(r->model, e->time_ns));
+        gp_report_json_string(j, "api", gp_trace_api_name(e->api));
+        gp_report_json_i64(j, "device", e->device);
+        gp_report_json_u64(j, "requested_bytes", e->requested);
+        gp_report_json_u64(j, "live_bytes", e->live_bytes);
+        gp_report_json_u64(j, "device_free_bytes", e->device_free);
+        gp_report_json_u64(j, "device_total_bytes", e->device_total);
+        int rc = write_frames(j, r, e->stack);
+        if (rc == 0)
+            rc = write_sites(j, r, "top_sites", &e->sites);
+        if (rc < 0)
+            return rc;
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_array_end(j);
+    gp_report_json_u64(j, "oom_total", o->total);
+    return 0;
+}
+
+static void write_trace(struct gp_report_json *j, const struct gp_report_model *m)
+{
+    const struct gp_report_health *h = &m->health;
+    gp_report_json_object_begin(j, "trace");
+    gp_report_json_bool(j, "truncated", h->truncated);
+    gp_report_json_u64(j, "dropped_events", h->dropped_events);
+    gp_report_json_u64(j, "lost_bytes", h->lost_bytes);
+    gp_report_json_u64(j, "records", h->records);
+    gp_report_json_object_end(j);
+}
+
+int gp_report_view_json(FILE *f, struct gp_report *r)
+{
+    struct gp_report_json j;
+    int rc;
+    gp_report_json_init(&j, f);
+    gp_report_json_object_begin(&j, NULL);
+    gp_report_json_u64(&j, "schema_version", GP_REPORT_JSON_SCHEMA_VERSION);
+    write_run(&j, r->model);
+    write_events(&j, r->model);
+    rc = write_memory(&j, r);
+    if (rc == 0)
+        rc = write_oom(&j, r);
+    if (rc < 0)
+        return rc;
+    write_trace(&j, r->model);
+    gp_report_json_object_end(&j);
+    return ferror(f) ? -EIO : 0;
+}

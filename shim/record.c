@@ -1,0 +1,161 @@
+/* record.c — the event API every hook calls: fill one queue slot on the program's
+ * thread (time, thread, stack, the call's fields) and hand it to the writer. Nothing
+ * here touches the disk, takes a lock or allocates. */
+#include <errno.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+GP_TLS int gp_shim_in_hook;
+static GP_TLS uint32_t gp_tid_cache;
+
+uint64_t gp_shim_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t gp_shim_tid(void)
+{
+    if (GP_UNLIKELY(gp_tid_cache == 0))
+        gp_tid_cache = (uint32_t)syscall(SYS_gettid);
+    return gp_tid_cache;
+}
+
+/* A forked child has the parent's thread id cached: forget it. */
+void gp_shim_forget_tid(void);
+void gp_shim_forget_tid(void) { gp_tid_cache = 0; }
+
+/* The queue is full. When the writer is merely short of CPU (more busy threads than
+ * cores) it is still consuming, and stepping aside for a moment loses nothing. When it
+ * is stuck (a slow or full disk) the head stops moving: after GP_STALL_NS without
+ * progress the event is dropped and counted, and later events are dropped at once until
+ * the writer moves again. So the program never waits on the disk for more than one
+ * short stall per episode. */
+#define GP_STALL_NS 20000000ull
+static _Atomic uint64_t gp_stalled_at = UINT64_MAX; /* head value when a stall was declared */
+
+static struct gp_event *gp_claim_slow(struct gp_queue *q)
+{
+    uint64_t head = gp_queue_consumed(q);
+    if (atomic_load_explicit(&gp_stalled_at, memory_order_relaxed) == head) {
+        gp_queue_count_drop(q);
+        return NULL;
+    }
+    uint64_t since = gp_shim_now();
+    for (unsigned i = 0;; i++) {
+        gp_writer_wake();
+        if (i < 16) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 20000}; /* let the writer have the core */
+            nanosleep(&ts, NULL);
+        }
+        struct gp_event *ev = gp_queue_claim(q);
+        if (ev != NULL)
+            return ev;
+        uint64_t now_head = gp_queue_consumed(q), now = gp_shim_now();
+        if (now_head != head) {
+            head = now_head;
+            since = now;
+        } else if (now - since >= GP_STALL_NS) {
+            atomic_store_explicit(&gp_stalled_at, head, memory_order_relaxed);
+            gp_queue_count_drop(q);
+            return NULL;
+        }
+    }
+}
+
+struct gp_event *gp_shim_event_begin(uint8_t type, uint8_t api, uint8_t kind)
+{
+    struct gp_event *ev = gp_queue_claim(gp_shim_g.queue);
+    if (GP_UNLIKELY(ev == NULL) && (ev = gp_claim_slow(gp_shim_g.queue)) == NULL)
+        return NULL;
+    ev->type = type;
+    ev->api = api;
+    ev->kind = kind;
+    ev->tid = gp_shim_tid();
+    ev->device = -1;
+    ev->nframes = (uint16_t)gp_stack_capture(ev->ips, gp_queue_depth(gp_shim_g.queue));
+    ev->time_ns = gp_shim_now();
+    return ev;
+}
+
+void gp_shim_event_end(struct gp_event *ev)
+{
+    gp_queue_publish(gp_shim_g.queue, ev);
+    if (GP_UNLIKELY(gp_queue_half_full(gp_shim_g.queue)))
+        gp_writer_wake();
+}
+
+void gp_shim_record_alloc(uint8_t api, uint8_t kind, int result, uint64_t size, const void *ptr,
+                          const void *stream, uint64_t pitch)
+{
+    int device = gp_hooks_current_device(); /* asked before the slot is held */
+    struct gp_event *ev = gp_shim_event_begin(GP_REC_ALLOC, api, kind);
+    if (ev == NULL)
+        return;
+    ev->result = result;
+    ev->size = size;
+    ev->ptr = result == 0 ? (uint64_t)(uintptr_t)ptr : 0;
+    ev->stream = (uint64_t)(uintptr_t)stream;
+    ev->aux1 = pitch;
+    ev->device = device;
+    gp_shim_event_end(ev);
+}
+
+struct gp_event *gp_shim_free_begin(uint8_t api, uint8_t kind, const void *ptr, const void *stream)
+{
+    int device = gp_hooks_current_device();
+    struct gp_event *ev = gp_shim_event_begin(GP_REC_FREE, api, kind);
+    if (ev == NULL)
+        return NULL;
+    ev->ptr = (uint64_t)(uintptr_t)ptr;
+    ev->stream = (uint64_t)(uintptr_t)stream;
+    ev->device = device;
+    return ev;
+}
+
+void gp_shim_free_end(struct gp_event *ev, int result)
+{
+    if (ev == NULL)
+        return;
+    ev->result = result;
+    gp_shim_event_end(ev);
+}
+
+void gp_shim_record_meminfo(int result, uint64_t free_b, uint64_t total_b)
+{
+    int device = gp_hooks_current_device();
+    struct gp_event *ev = gp_shim_event_begin(GP_REC_MEMINFO, GP_API_CUDA_MEM_GET_INFO, GP_MEM_DEVICE);
+    if (ev == NULL)
+        return;
+    ev->result = result;
+    ev->size = free_b;
+    ev->aux1 = total_b;
+    ev->device = device;
+    gp_shim_event_end(ev);
+}
+
+void gp_shim_record_oom(uint8_t api, uint8_t kind, int result, uint64_t size, const void *stream)
+{
+    uint64_t free_b = 0, total_b = 0;
+    (void)gp_hooks_mem_get_info(&free_b, &total_b); /* zeros when the device cannot answer */
+    int device = gp_hooks_current_device();
+    struct gp_event *ev = gp_shim_event_begin(GP_REC_OOM, api, kind);
+    if (ev != NULL) {
+        ev->result = result;
+        ev->size = size;
+        ev->stream = (uint64_t)(uintptr_t)stream;
+        ev->aux1 = free_b;
+        ev->aux2 = total_b;
+        ev->device = device;
+        gp_shim_event_end(ev);
+    }
+    /* The program usually dies right after an OOM: get it on disk first. */
+    (void)gp_writer_flush_wait(2000);
+}

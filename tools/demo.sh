@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The main job, end to end: build gpuprof, run a sample CUDA program under the shim,
+# then report on its trace (text summary + memory plot). Without a GPU the sample runs
+# on the test stand-ins from tests/fakecuda, and says so loudly.
+set -euo pipefail
+top="$(cd "$(dirname "$0")/.." && pwd)"
+"$top/tools/build.sh" >/dev/null
+b="$top/build"
+out="$top/demo-output"
+mkdir -p "$out"
+rm -f "$out"/alloc_pattern.*.gz
+env_prefix=()
+if [ -e /dev/nvidia0 ] || [ -e /dev/nvidiactl ]; then
+  echo "== GPU found: running samples/alloc_pattern on the real device"
+else
+  echo "== NO GPU on this machine: running on the TEST STAND-INS (tests/fakecuda, a simulated 16 GiB device)."
+  echo "== The profiler, trace and report are the real ones; the CUDA runtime underneath is simulated."
+  env_prefix=(env "LD_LIBRARY_PATH=$b/fakecuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+fi
+echo "== \$ LD_PRELOAD=$b/lib/libgpuprof.so $b/samples/alloc_pattern"
+"${env_prefix[@]}" env LD_PRELOAD="$b/lib/libgpuprof.so" GPUPROF_OUTPUT="$out/alloc_pattern.%p.gz" \
+  GPUPROF_LABEL="demo" "$b/samples/alloc_pattern"
+trace=$(ls -t "$out"/alloc_pattern.*.gz | head -n 1)
+echo "== \$ gpuprof-report --plot $out/memory.png $trace"
+"$b/report/gpuprof-report" --plot "$out/memory.png" "$trace"
+echo "== plot: $out/memory.png   JSON: $b/report/gpuprof-report --json $trace"

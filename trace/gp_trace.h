@@ -1,0 +1,202 @@
+/* gp_trace.h — the gpuprof trace format, in one place: record types, the event
+ * struct the shim hands over, the streaming writer and the streaming reader.
+ * docs/trace-format.md is the byte-level specification; this header is its C face.
+ * Used by shim/ (writer) and report/ (reader); depends on zlib and libc only. */
+#ifndef GP_TRACE_H
+#define GP_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- file framing --------------------------------------------------------- */
+#define GP_TRACE_MAGIC "GPUPROF\0" /* 8 bytes, first bytes of the decompressed stream */
+#define GP_TRACE_MAGIC_LEN 8
+#define GP_TRACE_VERSION 1u     /* bumped on incompatible change; readers refuse newer */
+#define GP_TRACE_MAX_FRAMES 256 /* upper bound for GPUPROF_DEPTH */
+#define GP_TRACE_MAX_RECORD (1u << 20) /* a record payload larger than this is corrupt */
+
+/* Record types (the byte before each record's varint payload length). */
+enum gp_rec_type {
+    GP_REC_HEADER = 0x01,  /* exactly once, first record */
+    GP_REC_STRING = 0x02,  /* defines string id N (1, 2, ...) */
+    GP_REC_MODULE = 0x03,  /* a loaded object: path string, load bias, address range */
+    GP_REC_FRAME = 0x04,   /* defines stack node id N: parent node, instruction pointer */
+    GP_REC_ALLOC = 0x10,   /* an allocation call (successful or failed) */
+    GP_REC_FREE = 0x11,    /* a free call */
+    GP_REC_MEMINFO = 0x12, /* a device free/total answer (cudaMemGetInfo, or asked by the shim) */
+    GP_REC_OOM = 0x13,     /* an allocation failed for lack of memory */
+    GP_REC_DROPPED = 0x20, /* events dropped since the previous DROPPED record */
+    GP_REC_END = 0x7f,     /* clean end of trace: totals */
+};
+
+/* Which API an event came from. Stable numbers: they are written to traces. */
+#define GP_API_LIST(X)                                                                             \
+    X(CUDA_MALLOC, 1, "cudaMalloc")                                                                \
+    X(CUDA_FREE, 2, "cudaFree")                                                                    \
+    X(CUDA_MALLOC_ASYNC, 3, "cudaMallocAsync")                                                     \
+    X(CUDA_FREE_ASYNC, 4, "cudaFreeAsync")                                                         \
+    X(CUDA_MALLOC_FROM_POOL_ASYNC, 5, "cudaMallocFromPoolAsync")                                   \
+    X(CUDA_MALLOC_MANAGED, 6, "cudaMallocManaged")                                                 \
+    X(CUDA_MALLOC_HOST, 7, "cudaMallocHost")                                                       \
+    X(CUDA_HOST_ALLOC, 8, "cudaHostAlloc")                                                         \
+    X(CUDA_FREE_HOST, 9, "cudaFreeHost")                                                           \
+    X(CUDA_MALLOC_PITCH, 10, "cudaMallocPitch")                                                    \
+    X(CUDA_MALLOC_3D, 11, "cudaMalloc3D")                                                          \
+    X(CUDA_MEM_GET_INFO, 12, "cudaMemGetInfo")
+
+enum gp_api {
+    GP_API_NONE = 0,
+#define GP_API_ENUM(id, num, name) GP_API_##id = num,
+    GP_API_LIST(GP_API_ENUM)
+#undef GP_API_ENUM
+    GP_API_COUNT
+};
+
+/* Where the memory lives. Device, managed and pinned host memory are never mixed. */
+enum gp_mem_kind {
+    GP_MEM_DEVICE = 0,
+    GP_MEM_MANAGED = 1,
+    GP_MEM_HOST_PINNED = 2,
+    GP_MEM_KIND_COUNT
+};
+
+/* Returns "cudaMalloc" etc., or "api#N" style "?" for unknown numbers. */
+const char *gp_trace_api_name(unsigned api);
+const char *gp_trace_kind_name(unsigned kind);
+
+/* ---- events: what the shim hands to the writer ---------------------------- */
+/* One fixed-size struct per event; ips[] holds nframes instruction pointers,
+ * innermost first (return addresses as unwound; the reader does not adjust them). */
+struct gp_event {
+    uint8_t type;       /* GP_REC_ALLOC, GP_REC_FREE, GP_REC_MEMINFO, GP_REC_OOM */
+    uint8_t api;        /* enum gp_api */
+    uint8_t kind;       /* enum gp_mem_kind */
+    uint8_t pad;
+    uint16_t nframes;   /* entries used in ips[] */
+    uint16_t pad2;
+    int32_t result;     /* the CUDA error code the program saw (0 = success) */
+    int32_t device;     /* device ordinal, -1 when not known */
+    uint32_t tid;       /* kernel thread id */
+    uint32_t pad3;
+    uint64_t time_ns;   /* CLOCK_MONOTONIC */
+    uint64_t size;      /* bytes requested (ALLOC, OOM); free bytes (MEMINFO) */
+    uint64_t ptr;       /* address returned or freed; 0 if none */
+    uint64_t stream;    /* stream handle value, 0 = default/none */
+    uint64_t aux1;      /* MEMINFO: total bytes; OOM: device free bytes; ALLOC pitch: pitch */
+    uint64_t aux2;      /* OOM: device total bytes */
+    uint64_t ips[];     /* nframes entries */
+};
+
+/* Size of an event slot holding up to depth frames. */
+static inline size_t gp_event_size(unsigned depth)
+{
+    return sizeof(struct gp_event) + (size_t)depth * sizeof(uint64_t);
+}
+
+/* ---- header ----------------------------------------------------------------- */
+struct gp_trace_header {
+    uint32_t version;
+    uint32_t pid;
+    uint32_t ppid;
+    uint32_t stack_depth;  /* GPUPROF_DEPTH in force */
+    uint64_t realtime_ns;  /* CLOCK_REALTIME at start */
+    uint64_t monotonic_ns; /* CLOCK_MONOTONIC at the same moment; event times are on this clock */
+    const char *host;
+    const char *exe;       /* /proc/self/exe target */
+    const char *cmdline;   /* arguments joined by single spaces (NUL-free) */
+    const char *label;     /* GPUPROF_LABEL, "" when unset */
+};
+
+/* ---- writer ------------------------------------------------------------------ */
+/* Single-threaded: one writer thread owns it. Encodes events, interns strings and
+ * stack nodes, and deflates into a gzip stream written to fd. Errors are negative
+ * errno values; after a write error every call returns it and nothing more is written. */
+struct gp_trace_writer;
+
+struct gp_trace_writer_limits {
+    uint32_t max_stack_nodes; /* interned stack nodes kept; beyond it stacks are cut (0 = default 1M) */
+    uint32_t max_strings;     /* interned strings kept (0 = default 64K) */
+};
+
+int gp_trace_writer_open(struct gp_trace_writer **out, int fd, const struct gp_trace_header *hdr,
+                         const struct gp_trace_writer_limits *limits /* may be NULL */);
+
+/* Called for every instruction pointer seen for the first time, before its FRAME record,
+ * so the owner can emit MODULE records for newly loaded objects. */
+typedef void (*gp_trace_new_ip_fn)(void *ctx, struct gp_trace_writer *w, uint64_t ip);
+void gp_trace_writer_set_new_ip_hook(struct gp_trace_writer *w, gp_trace_new_ip_fn fn, void *ctx);
+
+int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev);
+int gp_trace_writer_module(struct gp_trace_writer *w, const char *path, uint64_t load_bias,
+                           uint64_t start, uint64_t end);
+int gp_trace_writer_dropped(struct gp_trace_writer *w, uint64_t count);
+/* Z_SYNC_FLUSH and write everything out: a reader can decode up to here even if the
+ * file is cut right after. */
+int gp_trace_writer_flush(struct gp_trace_writer *w);
+/* Writes END, finishes the gzip stream, frees w. Does not close fd. */
+int gp_trace_writer_close(struct gp_trace_writer *w);
+/* Frees w without writing anything more (e.g. in a forked child). */
+void gp_trace_writer_abandon(struct gp_trace_writer *w);
+/* Encoded bytes before compression and bytes written to fd so far. */
+uint64_t gp_trace_writer_raw_bytes(const struct gp_trace_writer *w);
+uint64_t gp_trace_writer_file_bytes(const struct gp_trace_writer *w);
+
+/* ---- reader ------------------------------------------------------------------ */
+/* Streaming: memory grows with distinct strings and stack nodes, never with length. */
+struct gp_trace_reader;
+
+struct gp_record {
+    uint8_t type;     /* enum gp_rec_type; STRING and FRAME are also delivered */
+    uint32_t id;      /* STRING, FRAME, MODULE: the id it defines */
+    uint8_t api;
+    uint8_t kind;
+    int32_t result;
+    int32_t device;
+    uint32_t tid;
+    uint32_t stack;   /* stack node id of the innermost frame, 0 = no stack */
+    uint64_t time_ns; /* absolute, CLOCK_MONOTONIC as in the header */
+    uint64_t size;
+    uint64_t ptr;
+    uint64_t stream;
+    uint64_t aux1;
+    uint64_t aux2;
+    /* MODULE */
+    uint32_t path;    /* string id */
+    uint64_t load_bias, start, end;
+    /* DROPPED: count; END: total events in aux1, total dropped in aux2 */
+    uint64_t count;
+};
+
+struct gp_stack_node {
+    uint32_t parent; /* 0 = outermost */
+    uint64_t ip;
+};
+
+/* Why reading stopped early. */
+enum gp_trace_status {
+    GP_TRACE_OK = 0,        /* END record seen */
+    GP_TRACE_TRUNCATED = 1, /* data ended without END (crash, SIGKILL, cut file) */
+};
+
+/* Opens and reads the header. On failure returns a negative code and writes a
+ * one-line reason (without the file name) into err. */
+int gp_trace_reader_open(struct gp_trace_reader **out, const char *path, char *err, size_t errlen);
+const struct gp_trace_header *gp_trace_reader_header(const struct gp_trace_reader *r);
+/* 1 = a record in *rec; 0 = end of data (see status); negative = corrupt, reason in err. */
+int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char *err, size_t errlen);
+enum gp_trace_status gp_trace_reader_status(const struct gp_trace_reader *r);
+/* Compressed bytes of the file that could not be decoded into complete records. */
+uint64_t gp_trace_reader_lost_bytes(const struct gp_trace_reader *r);
+uint64_t gp_trace_reader_records(const struct gp_trace_reader *r);
+const char *gp_trace_reader_string(const struct gp_trace_reader *r, uint32_t id); /* NULL if unknown */
+const struct gp_stack_node *gp_trace_reader_frame(const struct gp_trace_reader *r, uint32_t id);
+void gp_trace_reader_close(struct gp_trace_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,31 @@
+/* names.c — printable names for the API and memory-kind numbers stored in traces,
+ * generated from GP_API_LIST so a new API needs one line in gp_trace.h only. */
+#include "gp_trace.h"
+
+const char *gp_trace_api_name(unsigned api)
+{
+    switch (api) {
+#define GP_API_CASE(id, num, name)                                                                 \
+    case num:                                                                                      \
+        return name;
+        GP_API_LIST(GP_API_CASE)
+#undef GP_API_CASE
+    default:
+        /* A static string: callers may print it from any thread without owning memory. */
+        return "?";
+    }
+}
+
+const char *gp_trace_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case GP_MEM_DEVICE:
+        return "device";
+    case GP_MEM_MANAGED:
+        return "managed";
+    case GP_MEM_HOST_PINNED:
+        return "host-pinned";
+    default:
+        return "?";
+    }
+}
