@@ -82,6 +82,8 @@ struct gp_shim {
     _Atomic int state;
     struct gp_shim_options opt;
     struct gp_queue *queue;
+    uint64_t start_realtime_ns; /* taken before the first event, for the trace header */
+    uint64_t start_monotonic_ns;
 };
 extern GP_HIDDEN struct gp_shim gp_shim_g;
 /* True when events should be recorded; runs the one-time setup on first use. */

@@ -59,6 +59,12 @@ static void gp_shim_init(void)
         atexit(gp_shim_atexit);
         once_only_done = true;
     }
+    /* The header's clocks must not be later than the first event's time. */
+    struct timespec rt, mono;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    gp_shim_g.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+    gp_shim_g.start_monotonic_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
     int rc = gp_writer_start();
     if (rc < 0) {
         gp_shim_warn("cannot start the writer thread (error %d); tracing is off", -rc);

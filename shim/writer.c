@@ -131,16 +131,13 @@ static int gp_writer_open_trace(void)
     if (gethostname(host, sizeof host - 1) != 0)
         host[0] = '\0';
     host[sizeof host - 1] = '\0';
-    struct timespec rt, mono;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    clock_gettime(CLOCK_MONOTONIC, &mono);
     struct gp_trace_header h = {
         .version = GP_TRACE_VERSION,
         .pid = (uint32_t)getpid(),
         .ppid = (uint32_t)getppid(),
         .stack_depth = gp_shim_g.opt.depth,
-        .realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec,
-        .monotonic_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec,
+        .realtime_ns = gp_shim_g.start_realtime_ns,
+        .monotonic_ns = gp_shim_g.start_monotonic_ns,
         .host = host,
         .exe = exe,
         .cmdline = cmdline,

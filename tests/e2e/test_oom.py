@@ -21,6 +21,8 @@ equal(o["device_total_bytes"], 4 << 30, "device total at the OOM")
 equal([(site_functions(s)[0], s["bytes"], s["count"]) for s in o["top_sites"]],
       [("grow_cache", 4 << 30, 4)], "sites live at the OOM")
 equal(j["memory"]["peak_reserved_bytes"], 4 << 30, "device peak")
+# the header's clock is taken before the first event, so no time is clamped to 0
+check(0 < j["memory"]["peak_time_ns"] <= o["time_ns"], f"peak before the OOM, both after the start: {j['memory']['peak_time_ns']}, {o['time_ns']}")
 equal(j["memory"]["leaked_bytes"], 0, "held at exit")
 text = report(trace).stdout
 check("out of memory" in text.lower() or "OOM" in text, "text report has an OOM section")
