@@ -25,8 +25,9 @@ static int group_kind(struct gp_report_leaks *l, const struct gp_report_model *m
             goto out;
         }
     }
-    for (size_t i = 0; i <= m->live.mask && n < want; i++) {
-        const struct gp_report_live *e = &m->live.slots[i];
+    const struct gp_report_livemap *map = &m->live[gp_report_space_of(kind)];
+    for (size_t i = 0; i <= map->mask && n < want; i++) {
+        const struct gp_report_live *e = &map->slots[i];
         if (e->ptr != 0 && e->kind == kind)
             v[n++] = (struct gp_report_site){ .stack = e->stack, .count = 1, .bytes = e->size };
     }

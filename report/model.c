@@ -24,9 +24,11 @@ int gp_report_model_open(struct gp_report_model **out, const char *path, char *e
         goto out;
     }
     gp_report_sites_init(&m->device_sites);
-    rc = gp_report_livemap_init(&m->live);
-    if (rc < 0)
-        goto out;
+    for (unsigned i = 0; i < GP_REPORT_SPACES; i++) {
+        rc = gp_report_livemap_init(&m->live[i]);
+        if (rc < 0)
+            goto out;
+    }
     /* Stack id 0 ("no stack") is always a valid site. */
     rc = gp_report_sites_reserve(&m->device_sites, 0);
     if (rc < 0)
@@ -68,7 +70,8 @@ void gp_report_model_free(struct gp_report_model *m)
         return;
     if (m->reader)
         gp_trace_reader_close(m->reader);
-    gp_report_livemap_fini(&m->live);
+    for (unsigned i = 0; i < GP_REPORT_SPACES; i++)
+        gp_report_livemap_fini(&m->live[i]);
     gp_report_sites_fini(&m->device_sites);
     for (size_t i = 0; i < m->nmodules; i++)
         free(m->modules[i].path);
@@ -137,17 +140,40 @@ static int notify_device_change(struct gp_report_model *m, uint32_t stack, uint6
     return 0;
 }
 
+unsigned gp_report_space_of(unsigned kind)
+{
+    switch (kind) {
+    case GP_MEM_PHYSICAL:
+        return 1;
+    case GP_MEM_ADDRESS_RANGE:
+        return 2;
+    case GP_MEM_MAPPING:
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+static void add_live(struct gp_report_model *m, unsigned kind, uint64_t size, int sign)
+{
+    m->live_bytes[kind] += sign > 0 ? size : -size;
+    m->live_count[kind] += sign > 0 ? 1 : (uint64_t)-1;
+    if (kind == GP_MEM_PHYSICAL) { /* also part of the device total */
+        m->live_bytes[GP_MEM_DEVICE] += sign > 0 ? size : -size;
+        m->live_count[GP_MEM_DEVICE] += sign > 0 ? 1 : (uint64_t)-1;
+    }
+}
+
 static int drop_live(struct gp_report_model *m, struct gp_report_live *e)
 {
-    if (e->kind == GP_MEM_DEVICE) {
+    if (gp_report_is_device(e->kind)) {
         int rc = notify_device_change(m, e->stack, m->live_bytes[GP_MEM_DEVICE] - e->size);
         if (rc < 0)
             return rc;
         gp_report_sites_sub(&m->device_sites, e->stack, e->size);
     }
-    m->live_bytes[e->kind] -= e->size;
-    m->live_count[e->kind]--;
-    gp_report_livemap_remove(&m->live, e);
+    add_live(m, e->kind, e->size, -1);
+    gp_report_livemap_remove(&m->live[gp_report_space_of(e->kind)], e);
     return 0;
 }
 
@@ -164,7 +190,8 @@ static int apply_alloc(struct gp_report_model *m, const struct gp_record *rec)
     if (rec->ptr == 0)
         return 0; /* a zero-size request can succeed without memory */
 
-    struct gp_report_live *old = gp_report_livemap_find(&m->live, rec->ptr);
+    struct gp_report_livemap *map = &m->live[gp_report_space_of(kind)];
+    struct gp_report_live *old = gp_report_livemap_find(map, rec->ptr);
     if (old) {
         /* The pointer came back from the driver, so its free was not recorded (dropped
          * events): retire the old allocation instead of counting it twice. */
@@ -184,18 +211,17 @@ static int apply_alloc(struct gp_report_model *m, const struct gp_record *rec)
                                                       : rec->device),
         .kind = (uint8_t)kind,
     };
-    if (kind == GP_MEM_DEVICE) {
+    if (gp_report_is_device(kind)) {
         rc = notify_device_change(m, e.stack, m->live_bytes[GP_MEM_DEVICE] + e.size);
         if (rc < 0)
             return rc;
     }
-    rc = gp_report_livemap_insert(&m->live, &e);
+    rc = gp_report_livemap_insert(map, &e);
     if (rc < 0)
         return rc;
-    if (kind == GP_MEM_DEVICE)
+    if (gp_report_is_device(kind))
         gp_report_sites_add(&m->device_sites, e.stack, e.size);
-    m->live_bytes[kind] += e.size;
-    m->live_count[kind]++;
+    add_live(m, kind, e.size, +1);
     return 0;
 }
 
@@ -208,7 +234,8 @@ static int apply_free(struct gp_report_model *m, const struct gp_record *rec)
     }
     /* Any free API releases whatever allocation owns the pointer, and the result code
      * is not trusted: cudaFree also returns errors of earlier asynchronous work. */
-    struct gp_report_live *e = gp_report_livemap_find(&m->live, rec->ptr);
+    struct gp_report_live *e =
+        gp_report_livemap_find(&m->live[gp_report_space_of(kind_of(rec))], rec->ptr);
     if (!e) {
         m->counts.unknown_frees++;
         return 0;

@@ -121,6 +121,17 @@ struct gp_report_module {
 
 struct gp_report_model;
 
+#define GP_REPORT_SPACES 4
+/* Name space of a memory kind's "ptr" values (index into the model's live maps). */
+unsigned gp_report_space_of(unsigned kind);
+/* Device memory the process holds: plain device allocations and physical memory. In
+ * live_bytes[] and the peaks, GP_MEM_DEVICE counts both; GP_MEM_PHYSICAL is the
+ * physical part alone. */
+static inline int gp_report_is_device(unsigned kind)
+{
+    return kind == GP_MEM_DEVICE || kind == GP_MEM_PHYSICAL;
+}
+
 /* Analyses watch the replay through an observer. device_change is called just before
  * the live device allocations of one site (stack) change, with the device bytes there
  * will be after the change; record after the model applied a record; finish once at
@@ -143,8 +154,10 @@ struct gp_report_model {
     uint64_t live_bytes[GP_MEM_KIND_COUNT];
     uint64_t live_count[GP_MEM_KIND_COUNT];
     uint64_t device_total_bytes; /* largest device total seen in MEMINFO/OOM, 0 = unknown */
-    struct gp_report_livemap live;
-    struct gp_report_sites device_sites;
+    /* One map per name space: pointers (device, managed, pinned host), cuMemCreate
+     * handles, reserved address ranges, mappings. The same number can live in several. */
+    struct gp_report_livemap live[GP_REPORT_SPACES];
+    struct gp_report_sites device_sites; /* device memory held: DEVICE and PHYSICAL */
     struct gp_report_module *modules;
     size_t nmodules, modules_cap;
     uint64_t modules_ignored;       /* beyond GP_REPORT_MAX_MODULES */

@@ -9,6 +9,9 @@ static const char *const kind_key[GP_MEM_KIND_COUNT] = {
     [GP_MEM_DEVICE] = "device",
     [GP_MEM_MANAGED] = "managed",
     [GP_MEM_HOST_PINNED] = "pinned_host",
+    [GP_MEM_PHYSICAL] = "physical",
+    [GP_MEM_ADDRESS_RANGE] = "address_range",
+    [GP_MEM_MAPPING] = "mapping",
 };
 
 static int write_frames(struct gp_report_json *j, struct gp_report *r, uint32_t stack)

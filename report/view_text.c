@@ -13,6 +13,9 @@ static const char *const kind_label[GP_MEM_KIND_COUNT] = {
     [GP_MEM_DEVICE] = "device",
     [GP_MEM_MANAGED] = "managed",
     [GP_MEM_HOST_PINNED] = "pinned host",
+    [GP_MEM_PHYSICAL] = "physical (cuMemCreate, part of device)",
+    [GP_MEM_ADDRESS_RANGE] = "reserved address space (no memory)",
+    [GP_MEM_MAPPING] = "mapped (cuMemMap)",
 };
 
 static void print_bytes(FILE *f, uint64_t bytes)
@@ -106,6 +109,8 @@ static int print_peaks(FILE *f, struct gp_report *r)
     const struct gp_report_peak *p = &r->peak;
     char t[48];
     for (unsigned k = 0; k < GP_MEM_KIND_COUNT; k++) {
+        if (k > GP_MEM_HOST_PINNED && p->bytes[k] == 0) /* driver-only kinds: when used */
+            continue;
         fprintf(f, "\nPeak %s memory%s: ", kind_label[k], k == GP_MEM_DEVICE ? " reserved" : "");
         print_bytes(f, p->bytes[k]);
         if (p->bytes[k])
@@ -129,6 +134,8 @@ static int print_leaks(FILE *f, struct gp_report *r)
     fputs("\nMemory still held at exit:\n", f);
     for (unsigned k = 0; k < GP_MEM_KIND_COUNT; k++) {
         const struct gp_report_site_list *l = &r->leaks.kind[k];
+        if (k > GP_MEM_HOST_PINNED && !l->total_sites)
+            continue;
         fprintf(f, "  %s: ", kind_label[k]);
         if (!l->total_sites) {
             fputs("none\n", f);

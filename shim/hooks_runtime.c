@@ -15,7 +15,8 @@
     X(cudaMalloc) X(cudaFree) X(cudaMallocAsync) X(cudaFreeAsync) X(cudaMallocFromPoolAsync)       \
     X(cudaMallocAsync_ptsz) X(cudaFreeAsync_ptsz) X(cudaMallocFromPoolAsync_ptsz)                  \
     X(cudaMallocManaged) X(cudaMallocHost) X(cudaHostAlloc) X(cudaFreeHost) X(cudaMallocPitch)     \
-    X(cudaMalloc3D) X(cudaMemGetInfo) X(cudaGetDevice)
+    X(cudaMalloc3D) X(cudaMemGetInfo) X(cudaGetDevice) X(cudaGetDriverEntryPoint)                  \
+    X(cudaGetDriverEntryPointByVersion)
 
 enum {
 #define GP_FN_ENUM(n) GP_FN_##n,
@@ -31,6 +32,10 @@ static const char *const gp_fn_names[GP_FN_COUNT] = {
 };
 
 static void *_Atomic gp_fn_real[GP_FN_COUNT];
+/* A name not found is looked up again only every so often: the runtime may be
+ * dlopen()ed later, but a driver-only program must not pay a failed dlsym per event. */
+static _Atomic unsigned gp_fn_retry[GP_FN_COUNT];
+#define GP_FN_RETRY_EVERY 4096
 
 /* The _ptsz entry points are declared only under per-thread default stream builds. */
 extern cudaError_t cudaMallocAsync_ptsz(void **devPtr, size_t size, cudaStream_t hStream);
@@ -43,6 +48,8 @@ static void *gp_real(int idx)
     void *p = atomic_load_explicit(&gp_fn_real[idx], memory_order_acquire);
     if (GP_LIKELY(p != NULL))
         return p;
+    if (atomic_fetch_add_explicit(&gp_fn_retry[idx], 1, memory_order_relaxed) % GP_FN_RETRY_EVERY)
+        return NULL;
     p = dlsym(RTLD_NEXT, gp_fn_names[idx]);
     if (p == NULL) {
         /* The runtime was dlopen()ed RTLD_LOCAL: reach it through its soname. */
@@ -72,7 +79,9 @@ int gp_hooks_current_device(void)
 {
     __typeof__(&cudaGetDevice) get = GP_REAL(cudaGetDevice);
     int dev = -1;
-    if (get == NULL || get(&dev) != cudaSuccess)
+    if (get == NULL)
+        return gp_driver_current_device();
+    if (get(&dev) != cudaSuccess)
         return -1;
     return dev;
 }
@@ -81,24 +90,16 @@ int gp_hooks_mem_get_info(uint64_t *free_b, uint64_t *total_b)
 {
     __typeof__(&cudaMemGetInfo) get = GP_REAL(cudaMemGetInfo);
     size_t f = 0, t = 0;
-    if (get == NULL || get(&f, &t) != cudaSuccess)
+    if (get == NULL)
+        return gp_driver_mem_get_info(free_b, total_b);
+    if (get(&f, &t) != cudaSuccess)
         return -EIO;
     *free_b = f;
     *total_b = t;
     return 0;
 }
 
-/* After an allocation call: one ALLOC event, and an OOM event when memory ran out. */
-static void gp_alloc_done(uint8_t api, uint8_t kind, cudaError_t r, uint64_t size, const void *ptr,
-                          const void *stream, uint64_t pitch)
-{
-    int saved = errno;
-    gp_shim_record_alloc(api, kind, (int)r, size, r == cudaSuccess ? ptr : NULL, stream, pitch);
-    if (r == cudaErrorMemoryAllocation)
-        gp_shim_record_oom(api, kind, (int)r, size, stream);
-    errno = saved;
-    gp_shim_leave();
-}
+_Static_assert(cudaErrorMemoryAllocation == GP_RESULT_OOM, "OOM codes agree");
 
 /* The three shapes of wrapper; each expands to one exported function. */
 #define GP_WRAP_ALLOC(fn, api, kind, params, args, pp, size, stream)                              \
@@ -108,7 +109,7 @@ static void gp_alloc_done(uint8_t api, uint8_t kind, cudaError_t r, uint64_t siz
         if (!gp_shim_enter())                                                                      \
             return real args;                                                                      \
         cudaError_t r = real args;                                                                 \
-        gp_alloc_done(api, kind, r, size, r == cudaSuccess && pp ? *pp : NULL, stream, 0); \
+        gp_shim_alloc_done(api, kind, (int)r, size, r == cudaSuccess && pp ? *pp : NULL, stream, 0); \
         return r;                                                                                  \
     }
 
@@ -165,7 +166,7 @@ GP_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width
     cudaError_t r = real(devPtr, pitch, width, height);
     uint64_t p = (r == cudaSuccess && pitch) ? *pitch : 0;
     uint64_t bytes = p ? p * height : (uint64_t)width * height;
-    gp_alloc_done(GP_API_CUDA_MALLOC_PITCH, GP_MEM_DEVICE, r, bytes,
+    gp_shim_alloc_done(GP_API_CUDA_MALLOC_PITCH, GP_MEM_DEVICE, (int)r, bytes,
                   r == cudaSuccess && devPtr ? *devPtr : NULL, NULL, p);
     return r;
 }
@@ -179,7 +180,7 @@ GP_EXPORT cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct 
     bool ok = r == cudaSuccess && pitchedDevPtr;
     uint64_t p = ok ? pitchedDevPtr->pitch : 0;
     uint64_t bytes = (ok ? p : (uint64_t)extent.width) * extent.height * extent.depth;
-    gp_alloc_done(GP_API_CUDA_MALLOC_3D, GP_MEM_DEVICE, r, bytes, ok ? pitchedDevPtr->ptr : NULL,
+    gp_shim_alloc_done(GP_API_CUDA_MALLOC_3D, GP_MEM_DEVICE, (int)r, bytes, ok ? pitchedDevPtr->ptr : NULL,
                   NULL, p);
     return r;
 }
@@ -195,5 +196,36 @@ GP_EXPORT cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b)
                            r == cudaSuccess && total_b ? *total_b : 0);
     errno = saved;
     gp_shim_leave();
+    return r;
+}
+
+/* Driver entry points handed out by the runtime (PyTorch's way to cuMemCreate): ask the
+ * runtime, then swap in our wrapper for the exact variant returned. */
+#include "hooks_driver.h"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+GP_EXPORT cudaError_t cudaGetDriverEntryPoint(const char *symbol, void **funcPtr,
+                                              unsigned long long flags,
+                                              enum cudaDriverEntryPointQueryResult *status)
+{
+    GP_REAL_OR_FAIL(cudaGetDriverEntryPoint);
+    cudaError_t r = real(symbol, funcPtr, flags, status);
+    /* no version given: the runtime returns the newest variant it knows */
+    if (r == cudaSuccess && symbol != NULL && funcPtr != NULL && *funcPtr != NULL)
+        *funcPtr = gp_driver_swap(symbol, 1 << 30, flags, *funcPtr);
+    return r;
+}
+#pragma GCC diagnostic pop
+
+GP_EXPORT cudaError_t cudaGetDriverEntryPointByVersion(const char *symbol, void **funcPtr,
+                                                       unsigned int cudaVersion,
+                                                       unsigned long long flags,
+                                                       enum cudaDriverEntryPointQueryResult *status)
+{
+    GP_REAL_OR_FAIL(cudaGetDriverEntryPointByVersion);
+    cudaError_t r = real(symbol, funcPtr, cudaVersion, flags, status);
+    if (r == cudaSuccess && symbol != NULL && funcPtr != NULL && *funcPtr != NULL)
+        *funcPtr = gp_driver_swap(symbol, (int)(cudaVersion > 1u << 30 ? 1u << 30 : cudaVersion),
+                                  flags, *funcPtr);
     return r;
 }

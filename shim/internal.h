@@ -125,8 +125,20 @@ GP_HIDDEN void gp_shim_record_meminfo(int result, uint64_t free_b, uint64_t tota
 GP_HIDDEN void gp_shim_record_oom(uint8_t api, uint8_t kind, int result, uint64_t size,
                                   const void *stream);
 
+/* After an allocation call returned (runtime or driver): one ALLOC event, and an OOM
+ * event when the result is out-of-memory. Leaves the re-entry guard. */
+#define GP_RESULT_OOM 2 /* cudaErrorMemoryAllocation == CUDA_ERROR_OUT_OF_MEMORY */
+GP_HIDDEN void gp_shim_alloc_done(uint8_t api, uint8_t kind, int result, uint64_t size,
+                                  const void *ptr, const void *stream, uint64_t aux);
+
 /* ---- "hooks_runtime.c" -------------------------------------------------------- */
+/* The current device and the device's free/total, asked of the runtime when it is
+ * loaded, else of the driver. -1 / -EIO when neither can answer. */
 GP_HIDDEN int gp_hooks_current_device(void);
 GP_HIDDEN int gp_hooks_mem_get_info(uint64_t *free_b, uint64_t *total_b);
+
+/* ---- "hooks_driver.c" --------------------------------------------------------- */
+GP_HIDDEN int gp_driver_current_device(void);
+GP_HIDDEN int gp_driver_mem_get_info(uint64_t *free_b, uint64_t *total_b);
 
 #endif

@@ -159,3 +159,14 @@ void gp_shim_record_oom(uint8_t api, uint8_t kind, int result, uint64_t size, co
     /* The program usually dies right after an OOM: get it on disk first. */
     (void)gp_writer_flush_wait(2000);
 }
+
+void gp_shim_alloc_done(uint8_t api, uint8_t kind, int result, uint64_t size, const void *ptr,
+                        const void *stream, uint64_t aux)
+{
+    int saved = errno;
+    gp_shim_record_alloc(api, kind, result, size, result == 0 ? ptr : NULL, stream, aux);
+    if (result == GP_RESULT_OOM)
+        gp_shim_record_oom(api, kind, result, size, stream);
+    errno = saved;
+    gp_shim_leave();
+}

@@ -46,7 +46,25 @@ enum gp_rec_type {
     X(CUDA_FREE_HOST, 9, "cudaFreeHost")                                                           \
     X(CUDA_MALLOC_PITCH, 10, "cudaMallocPitch")                                                    \
     X(CUDA_MALLOC_3D, 11, "cudaMalloc3D")                                                          \
-    X(CUDA_MEM_GET_INFO, 12, "cudaMemGetInfo")
+    X(CUDA_MEM_GET_INFO, 12, "cudaMemGetInfo")                                                     \
+    X(CU_MEM_ALLOC, 13, "cuMemAlloc_v2")                                                           \
+    X(CU_MEM_ALLOC_PITCH, 14, "cuMemAllocPitch_v2")                                                \
+    X(CU_MEM_FREE, 15, "cuMemFree_v2")                                                             \
+    X(CU_MEM_ALLOC_MANAGED, 16, "cuMemAllocManaged")                                               \
+    X(CU_MEM_ALLOC_HOST, 17, "cuMemAllocHost_v2")                                                  \
+    X(CU_MEM_HOST_ALLOC, 18, "cuMemHostAlloc")                                                     \
+    X(CU_MEM_FREE_HOST, 19, "cuMemFreeHost")                                                       \
+    X(CU_MEM_ALLOC_ASYNC, 20, "cuMemAllocAsync")                                                   \
+    X(CU_MEM_ALLOC_FROM_POOL_ASYNC, 21, "cuMemAllocFromPoolAsync")                                 \
+    X(CU_MEM_FREE_ASYNC, 22, "cuMemFreeAsync")                                                     \
+    X(CU_MEM_CREATE, 23, "cuMemCreate")                                                            \
+    X(CU_MEM_RELEASE, 24, "cuMemRelease")                                                          \
+    X(CU_MEM_MAP, 25, "cuMemMap")                                                                  \
+    X(CU_MEM_UNMAP, 26, "cuMemUnmap")                                                              \
+    X(CU_MEM_ADDRESS_RESERVE, 27, "cuMemAddressReserve")                                           \
+    X(CU_MEM_ADDRESS_FREE, 28, "cuMemAddressFree")                                                 \
+    X(CU_MEM_POOL_TRIM_TO, 29, "cuMemPoolTrimTo")                                                  \
+    X(CU_MEM_GET_INFO, 30, "cuMemGetInfo_v2")
 
 enum gp_api {
     GP_API_NONE = 0,
@@ -56,11 +74,18 @@ enum gp_api {
     GP_API_COUNT
 };
 
-/* Where the memory lives. Device, managed and pinned host memory are never mixed. */
+/* Where the memory lives. Device, managed and pinned host memory are never mixed.
+ * PHYSICAL is device memory taken with cuMemCreate: its "ptr" is the allocation handle,
+ * a value in its own name space. ADDRESS_RANGE is virtual address space reserved with
+ * cuMemAddressReserve (no memory behind it); MAPPING is a cuMemMap of a handle into such
+ * a range (aux1 = the handle). Device memory held by the process = DEVICE + PHYSICAL. */
 enum gp_mem_kind {
     GP_MEM_DEVICE = 0,
     GP_MEM_MANAGED = 1,
     GP_MEM_HOST_PINNED = 2,
+    GP_MEM_PHYSICAL = 3,
+    GP_MEM_ADDRESS_RANGE = 4,
+    GP_MEM_MAPPING = 5,
     GP_MEM_KIND_COUNT
 };
 

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +194,15 @@ static int start_thread(struct gp_src *s)
     s->sync_init = true;
     for (int i = 0; i < s->nbuf; i++)
         s->free_slots[s->free_count++] = i;
-    if (pthread_create(&s->thread, NULL, src_thread, s) != 0)
-        return -EAGAIN; /* primitives stay initialised; gp_src_close destroys them */
+    /* The thread blocks every signal, so the program's handlers keep running on its own
+     * threads and the inflater is never interrupted. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&s->thread, NULL, src_thread, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0)
+        return -err; /* primitives stay initialised; gp_src_close destroys them */
     s->thread_started = true;
     return 0;
 out_filled:

@@ -25,6 +25,12 @@ const char *gp_trace_kind_name(unsigned kind)
         return "managed";
     case GP_MEM_HOST_PINNED:
         return "host-pinned";
+    case GP_MEM_PHYSICAL:
+        return "physical";
+    case GP_MEM_ADDRESS_RANGE:
+        return "address-range";
+    case GP_MEM_MAPPING:
+        return "mapping";
     default:
         return "?";
     }

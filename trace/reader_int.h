@@ -1,5 +1,6 @@
-/* reader_int.h — the trace reader's state, shared by reader.c (framing, events, the public
- * entry points) and reader_tables.c (header, strings, modules, stack nodes). Internal. */
+/* reader_int.h — the trace reader's state, shared by reader.c (framing, events, next),
+ * reader_open.c (open, errors, the end of a trace) and reader_tables.c (header, strings,
+ * modules, stack nodes). Internal. */
 #ifndef GP_TRACE_READER_INT_H
 #define GP_TRACE_READER_INT_H
 
@@ -63,6 +64,30 @@ struct gp_trace_reader {
     enum gp_trace_status status;
     uint64_t lost;
 };
+
+/* One framed record: its type and payload, valid until the next framing call. */
+struct gp_rd_raw {
+    uint8_t type;
+    const uint8_t *p, *end; /* payload */
+    uint64_t off;           /* stream offset of the type byte */
+};
+
+/* reader.c: framing. gather makes need bytes contiguous at r->p (1), or says the data
+ * ended first (0), or -ENOMEM. read_record frames one record: 1, 0 at the end of the data
+ * (r->partial: inside a record), or negative (reader failed, err filled). view_carry
+ * points the view at the first len bytes of the carry buffer. */
+int gp_rd_gather(struct gp_trace_reader *r, size_t need);
+int gp_rd_read_record(struct gp_trace_reader *r, struct gp_rd_raw *rr, char *err, size_t errlen);
+void gp_rd_view_carry(struct gp_trace_reader *r, size_t len);
+
+/* reader_open.c: errors. fail records the error so later next() calls repeat it, copies it
+ * to err and returns rc; fail_record formats "corrupt trace: <TYPE> record at offset N:
+ * <why>". finish decides, once the data ran out, between OK, TRUNCATED and an error. */
+__attribute__((format(printf, 5, 6))) int gp_rd_fail(struct gp_trace_reader *r, int rc, char *err,
+                                                     size_t errlen, const char *fmt, ...);
+int gp_rd_fail_record(struct gp_trace_reader *r, int rc, char *err, size_t errlen, uint8_t type,
+                      uint64_t off, const char *why);
+int gp_rd_finish(struct gp_trace_reader *r, char *err, size_t errlen);
 
 /* Payload decoders for the non-event records. Each returns 0, or -EBADMSG / -ENOMEM with
  * the reason (without record name or offset) in why. */

@@ -12,6 +12,9 @@ SHIM = os.environ["GPUPROF_SHIM"]
 REPORT = os.environ["GPUPROF_REPORT"]
 FAKE_DIR = os.environ["GPUPROF_FAKECUDA_DIR"]
 SAMPLES = os.environ["GPUPROF_SAMPLES_DIR"]
+# Libraries that must come before the shim in LD_PRELOAD, colon-separated: a sanitizer
+# runtime when the shim is built with GPUPROF_SANITIZE (see .ci/run, docs/reliability.md).
+PRELOAD_PREFIX = [p for p in os.environ.get("GPUPROF_TEST_PRELOAD_PREFIX", "").split(":") if p]
 
 failures = []
 
@@ -34,6 +37,12 @@ def finish():
     print("all expectations met")
 
 
+def preload_value(value):
+    """LD_PRELOAD text with GPUPROF_TEST_PRELOAD_PREFIX's libraries first (once each)."""
+    libs = [p for p in value.replace(" ", ":").split(":") if p]
+    return ":".join(PRELOAD_PREFIX + [p for p in libs if p not in PRELOAD_PREFIX])
+
+
 def base_env(extra=None):
     env = dict(os.environ)
     for k in list(env):
@@ -41,6 +50,8 @@ def base_env(extra=None):
             del env[k]
     env["LD_LIBRARY_PATH"] = FAKE_DIR
     env.update(extra or {})
+    if env.get("LD_PRELOAD") and PRELOAD_PREFIX:
+        env["LD_PRELOAD"] = preload_value(env["LD_PRELOAD"])
     return env
 
 
@@ -49,7 +60,7 @@ def run_sample(name, args=(), preload=True, env=None, workdir=None):
     workdir = workdir or tempfile.mkdtemp(prefix="gpuprof-e2e-")
     e = base_env(env)
     if preload:
-        e["LD_PRELOAD"] = SHIM
+        e["LD_PRELOAD"] = preload_value(SHIM)
         e.setdefault("GPUPROF_OUTPUT", os.path.join(workdir, name + ".%p.gz"))
     p = subprocess.run([os.path.join(SAMPLES, name), *args], env=e, cwd=workdir,
                        capture_output=True, text=True, timeout=120)

@@ -54,7 +54,8 @@ def main():
     ev = doc["events"]
     for k, v in {"allocs": 5, "frees": 2, "failed_allocs": 1, "unknown_frees": 1, "oom": 1}.items():
         eq(ev[k], v, f"events.{k}")
-    eq(ev["allocs_by_kind"], {"device": 3, "managed": 1, "pinned_host": 1}, "events.allocs_by_kind")
+    eq(ev["allocs_by_kind"], {"device": 3, "managed": 1, "pinned_host": 1, "physical": 0,
+                              "address_range": 0, "mapping": 0}, "events.allocs_by_kind")
 
     mem = doc["memory"]
     eq(mem["peak_reserved_bytes"], 4 * MiB, "memory.peak_reserved_bytes")

@@ -16,22 +16,6 @@
 #include "trace_test_util.h"
 #include "varint.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = tt_mkdtemp();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tt_rmtree(dir);
-    dir = NULL;
-    return 0;
-}
 
 static void expect_open_error(const char *path, int want_rc, const char *want_msg)
 {
@@ -45,7 +29,7 @@ static void expect_open_error(const char *path, int want_rc, const char *want_ms
  * the error (want_msg) or, with want_msg NULL, a clean end. */
 static void expect_read(const struct tt_buf *b, size_t n_ok, int want_rc, const char *want_msg)
 {
-    const char *path = tt_path(dir, "t.gz");
+    const char *path = tt_path(tt_dir, "t.gz");
     struct tt_trace t;
     tt_write_gz(path, b->p, b->len);
     tt_read_all(path, &t);
@@ -67,7 +51,7 @@ static void expect_read(const struct tt_buf *b, size_t n_ok, int want_rc, const 
 static void test_not_gzip(void **state)
 {
     (void)state;
-    const char *path = tt_path(dir, "text");
+    const char *path = tt_path(tt_dir, "text");
     tt_write_file(path, "hello, world\n", 13);
     expect_open_error(path, -EINVAL, "not a gzip file");
     /* Even a raw stream with the right magic: traces are always gzip. */
@@ -85,7 +69,7 @@ static void test_not_gzip(void **state)
 static void test_bad_magic(void **state)
 {
     (void)state;
-    const char *path = tt_path(dir, "magic.gz");
+    const char *path = tt_path(tt_dir, "magic.gz");
     tt_write_gz(path, "just some text that was gzipped\n", 32);
     expect_open_error(path, -EINVAL, "not a gpuprof trace (bad magic)");
     tt_write_gz(path, "GPU", 3); /* complete gzip, too short for the magic */
@@ -97,18 +81,18 @@ static void test_bad_magic(void **state)
 static void test_empty_directory_missing(void **state)
 {
     (void)state;
-    const char *path = tt_path(dir, "empty.gz");
+    const char *path = tt_path(tt_dir, "empty.gz");
     tt_write_file(path, "", 0);
     expect_open_error(path, -ENODATA, "empty file");
-    expect_open_error(dir, -EISDIR, "is a directory");
-    expect_open_error(tt_path(dir, "missing.gz"), -ENOENT,
+    expect_open_error(tt_dir, -EISDIR, "is a directory");
+    expect_open_error(tt_path(tt_dir, "missing.gz"), -ENOENT,
                       "cannot open: No such file or directory");
 }
 
 static void test_newer_version(void **state)
 {
     (void)state;
-    const char *path = tt_path(dir, "v7.gz");
+    const char *path = tt_path(tt_dir, "v7.gz");
     struct tt_buf b = {0};
     tt_put_preamble(&b, 7);
     tt_write_gz(path, b.p, b.len);
@@ -133,7 +117,7 @@ static void test_newer_version(void **state)
 static void test_bad_header(void **state)
 {
     (void)state;
-    const char *path = tt_path(dir, "hdr.gz");
+    const char *path = tt_path(tt_dir, "hdr.gz");
     struct tt_buf b = {0}, p = {0};
 
     /* First record must be HEADER. */
@@ -370,7 +354,7 @@ static void test_after_end(void **state)
     struct tt_buf file = {0};
     tt_put(&file, g1, n1);
     tt_put(&file, g2, n2);
-    const char *path = tt_path(dir, "two.gz");
+    const char *path = tt_path(tt_dir, "two.gz");
     tt_write_file(path, file.p, file.len);
     struct tt_trace t;
     tt_read_all(path, &t);
@@ -387,7 +371,7 @@ static void test_after_end(void **state)
 static void test_damaged_compression(void **state)
 {
     (void)state;
-    const char *path = tt_path(dir, "damaged.gz");
+    const char *path = tt_path(tt_dir, "damaged.gz");
     struct tt_buf b = {0};
     struct tt_trace t;
 
@@ -425,7 +409,7 @@ static void test_unknown_skipped(void **state)
 {
     (void)state;
     struct tt_buf b = {0}, p = {0};
-    const char *path = tt_path(dir, "future.gz");
+    const char *path = tt_path(tt_dir, "future.gz");
     struct tt_trace t;
 
     tt_put_preamble(&b, 1);
@@ -487,5 +471,5 @@ int main(void)
         cmocka_unit_test(test_damaged_compression),
         cmocka_unit_test(test_unknown_skipped),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tt_group_setup, tt_group_teardown);
 }

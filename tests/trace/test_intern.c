@@ -178,7 +178,7 @@ static size_t alloc_stacks(const struct tt_trace *t, uint32_t *ids)
 static void test_writer_interning(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "intern.gz");
     /* A-B-C, A-B-C again, A-B-D (shares A-B), A alone, E-B (B under another parent). */
     static const uint64_t stacks[][4] = {
@@ -236,13 +236,12 @@ static void test_writer_interning(void **state)
         assert_true(t.recs[i - 1].start == ip);
     }
     tt_trace_free(&t);
-    tt_rmtree(dir);
 }
 
 static void test_writer_node_cap(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "cap.gz");
     static const uint64_t stacks[][4] = {
         {0xA, 0xB, 0xC}, {0xA, 0xB, 0xD, 0xF}, {0xE, 0xB}, {0xA, 0xB, 0xC},
@@ -262,13 +261,12 @@ static void test_writer_node_cap(void **state)
     assert_int_equal(ids[2], 0); /* nothing of it known: no stack */
     assert_int_equal(ids[3], 3); /* known stacks are unaffected */
     tt_trace_free(&t);
-    tt_rmtree(dir);
 }
 
 static void test_writer_string_cap(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "strcap.gz");
     struct gp_trace_header hdr = tt_header();
     const struct gp_trace_writer_limits lim = {.max_strings = 1};
@@ -297,7 +295,6 @@ static void test_writer_string_cap(void **state)
     assert_int_equal(t.recs[3].id, 3);
     assert_null(gp_trace_reader_string(t.r, 2));
     tt_trace_free(&t);
-    tt_rmtree(dir);
 }
 
 int main(void)
@@ -309,5 +306,5 @@ int main(void)
         cmocka_unit_test(test_writer_node_cap),
         cmocka_unit_test(test_writer_string_cap),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, tt_group_setup, tt_group_teardown);
 }

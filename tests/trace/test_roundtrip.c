@@ -52,7 +52,7 @@ static struct gp_event *make(unsigned depth, uint8_t type, uint8_t api, uint64_t
 
 static void roundtrip_all_types(void)
 {
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "all.gz");
     struct gp_trace_header hdr = tt_header();
     const uint64_t t0 = hdr.monotonic_ns;
@@ -248,7 +248,6 @@ static void roundtrip_all_types(void)
     tt_trace_free(&t);
     for (int k = 0; k < 10; k++)
         free(evs[k]);
-    tt_rmtree(dir);
 }
 
 static void test_all_types_threaded(void **state)
@@ -311,7 +310,7 @@ static void random_event(struct gp_event *ev, uint64_t *time)
 
 static void roundtrip_random(void)
 {
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "random.gz");
     struct gp_trace_header hdr = tt_header();
     struct gp_event *ev = tt_event(24);
@@ -378,7 +377,6 @@ static void roundtrip_random(void)
     gp_trace_reader_close(r);
     free(cmd);
     free(ev);
-    tt_rmtree(dir);
 }
 
 static void test_random_threaded(void **state)
@@ -419,5 +417,5 @@ int main(void)
         cmocka_unit_test(test_random_single),
         cmocka_unit_test(test_names),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, tt_group_setup, tt_group_teardown);
 }

@@ -21,7 +21,7 @@
 static void test_alloc_free_loop(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "loop.gz");
     struct gp_trace_header hdr = tt_header();
     struct gp_trace_writer *w;
@@ -72,7 +72,6 @@ static void test_alloc_free_loop(void **state)
     assert_int_equal(gp_trace_reader_status(r), GP_TRACE_OK);
     gp_trace_reader_close(r);
     free(ev);
-    tt_rmtree(dir);
 }
 
 int main(void)
@@ -80,5 +79,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alloc_free_loop),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, tt_group_setup, tt_group_teardown);
 }

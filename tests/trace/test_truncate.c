@@ -78,7 +78,7 @@ static size_t write_trace(const char *path, unsigned nevents, unsigned flush_aft
 /* Cuts the file at each offset in [0, size) stepping by step, reading every prefix. */
 static void cut_everywhere(size_t step, unsigned nevents, unsigned flush_after)
 {
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     char full_path[4096], cut_path[4096];
     struct tt_trace full, cut;
     size_t size;
@@ -135,7 +135,6 @@ static void cut_everywhere(size_t step, unsigned nevents, unsigned flush_after)
     assert_true(opened > 0);
     tt_trace_free(&full);
     free(bytes);
-    tt_rmtree(dir);
 }
 
 static void test_every_byte_threaded(void **state)
@@ -164,7 +163,7 @@ static void test_large_sampled(void **state)
 static void test_lost_bytes_estimate(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     char full_path[4096], cut_path[4096];
     struct tt_trace cut;
     size_t size;
@@ -181,7 +180,6 @@ static void test_lost_bytes_estimate(void **state)
     assert_true(lost <= 40);
     tt_trace_free(&cut);
     free(bytes);
-    tt_rmtree(dir);
 }
 
 int main(void)
@@ -192,5 +190,5 @@ int main(void)
         cmocka_unit_test(test_large_sampled),
         cmocka_unit_test(test_lost_bytes_estimate),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, tt_group_setup, tt_group_teardown);
 }

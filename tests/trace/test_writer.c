@@ -26,7 +26,7 @@ static off_t file_size(int fd)
 static void test_disk_full_sticks(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     struct gp_trace_header hdr = tt_header();
     struct gp_trace_writer *w;
     struct gp_event *ev = tt_event(4);
@@ -44,7 +44,6 @@ static void test_disk_full_sticks(void **state)
         gp_trace_writer_abandon(w);
         close(fd);
         free(ev);
-        tt_rmtree(dir);
         skip();
     }
     assert_true(dup2(full, fd) == fd);
@@ -67,7 +66,6 @@ static void test_disk_full_sticks(void **state)
     assert_int_equal(gp_trace_writer_close(w), -ENOSPC);
     close(fd);
     free(ev);
-    tt_rmtree(dir);
 }
 
 static void test_open_on_full_disk(void **state)
@@ -102,7 +100,7 @@ static void test_bad_fd(void **state)
 static void test_flush_and_abandon(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "abandon.gz");
     struct gp_trace_header hdr = tt_header();
     struct gp_trace_writer *w;
@@ -138,13 +136,12 @@ static void test_flush_and_abandon(void **state)
     assert_true(t.recs[10].size == 10);
     tt_trace_free(&t);
     free(ev);
-    tt_rmtree(dir);
 }
 
 static void test_invalid_event_type(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     struct gp_trace_header hdr = tt_header();
     struct gp_trace_writer *w;
     struct gp_event ev = {.type = GP_REC_FRAME};
@@ -157,13 +154,12 @@ static void test_invalid_event_type(void **state)
     assert_int_equal(gp_trace_writer_event(w, &ev), 0);
     assert_int_equal(gp_trace_writer_close(w), 0);
     close(fd);
-    tt_rmtree(dir);
 }
 
 static void test_long_strings_truncated(void **state)
 {
     (void)state;
-    char *dir = tt_mkdtemp();
+    const char *dir = tt_dir;
     const char *path = tt_path(dir, "long.gz");
     struct gp_trace_header hdr = tt_header();
     struct gp_trace_writer *w;
@@ -196,7 +192,6 @@ static void test_long_strings_truncated(void **state)
     assert_int_equal(t.recs[0].size, 64 * 1024);
     tt_trace_free(&t);
     free(s);
-    tt_rmtree(dir);
 }
 
 int main(void)
@@ -209,5 +204,5 @@ int main(void)
         cmocka_unit_test(test_invalid_event_type),
         cmocka_unit_test(test_long_strings_truncated),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, tt_group_setup, tt_group_teardown);
 }

@@ -97,6 +97,23 @@ char *tt_mkdtemp(void)
     return dir;
 }
 
+char *tt_dir;
+
+int tt_group_setup(void **state)
+{
+    (void)state;
+    tt_dir = tt_mkdtemp();
+    return 0;
+}
+
+int tt_group_teardown(void **state)
+{
+    (void)state;
+    tt_rmtree(tt_dir);
+    tt_dir = NULL;
+    return 0;
+}
+
 const char *tt_path(const char *dir, const char *name)
 {
     static char path[4096];

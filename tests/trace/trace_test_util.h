@@ -27,6 +27,11 @@ void tt_buf_free(struct tt_buf *b);
 
 /* mkdtemp under $TMPDIR (or /tmp); tt_path joins a name onto it into a static buffer. */
 char *tt_mkdtemp(void);
+/* cmocka group setup/teardown: a scratch directory in tt_dir for all tests of a program,
+ * removed at the end even when tests fail. */
+extern char *tt_dir;
+int tt_group_setup(void **state);
+int tt_group_teardown(void **state);
 const char *tt_path(const char *dir, const char *name);
 /* Removes every file in dir, then dir. */
 void tt_rmtree(char *dir);
