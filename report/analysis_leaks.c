@@ -43,7 +43,9 @@ static int group_kind(struct gp_report_leaks *l, const struct gp_report_model *m
             v[groups++] = v[i];
         }
     }
-    rc = gp_report_site_list_set(&l->kind[kind], v, groups, l->top);
+    rc = gp_report_site_list_libraries(&l->kind[kind], v, groups, m);
+    if (rc == 0)
+        rc = gp_report_site_list_set(&l->kind[kind], v, groups, l->top);
 out:
     free(v);
     return rc;
@@ -52,7 +54,7 @@ out:
 static int on_finish(void *ctx, const struct gp_report_model *m)
 {
     struct gp_report_leaks *l = ctx;
-    int rc = gp_report_sites_top(&m->device_sites, l->top, &l->kind[GP_MEM_DEVICE]);
+    int rc = gp_report_sites_top(&m->device_sites, l->top, &l->kind[GP_MEM_DEVICE], m);
     for (unsigned k = 0; rc == 0 && k < GP_MEM_KIND_COUNT; k++)
         if (k != GP_MEM_DEVICE)
             rc = group_kind(l, m, k);

@@ -37,7 +37,7 @@ static int on_record(void *ctx, const struct gp_report_model *m, const struct gp
     e->device_free = rec->aux1;
     e->device_total = rec->aux2;
     e->live_bytes = m->live_bytes[GP_MEM_DEVICE];
-    int rc = gp_report_sites_top(&m->device_sites, o->top, &e->sites);
+    int rc = gp_report_sites_top(&m->device_sites, o->top, &e->sites, m);
     if (rc < 0) {
         gp_report_site_list_fini(&e->sites);
         return rc;

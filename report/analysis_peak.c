@@ -100,7 +100,9 @@ static int on_finish(void *ctx, const struct gp_report_model *m)
     for (size_t i = 0; i < p->nlog; i++)
         if (p->log[i].count > 0)
             v[n++] = p->log[i];
-    rc = gp_report_site_list_set(&p->sites, v, n, p->top);
+    rc = gp_report_site_list_libraries(&p->sites, v, n, m);
+    if (rc == 0)
+        rc = gp_report_site_list_set(&p->sites, v, n, p->top);
 out:
     free(v);
     return rc;

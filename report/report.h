@@ -18,6 +18,14 @@ struct gp_report_site {
     uint64_t bytes; /* live bytes */
 };
 
+struct gp_report_model;
+
+/* Memory charged to one library (module index into the model's modules, -1 = none). */
+struct gp_report_lib {
+    int32_t module;
+    uint64_t bytes, count;
+};
+
 /* The largest sites of some moment, largest first, plus totals over all of them. */
 struct gp_report_site_list {
     struct gp_report_site *v;
@@ -25,6 +33,8 @@ struct gp_report_site_list {
     size_t total_sites; /* sites that held memory at that moment */
     uint64_t total_bytes;
     uint64_t total_count;
+    struct gp_report_lib *libs; /* every site charged to its library, largest first */
+    size_t nlibs;
 };
 
 /* ---- "livemap.c": live allocations, open addressing keyed by pointer ------------ */
@@ -77,8 +87,9 @@ int gp_report_sites_reserve(struct gp_report_sites *s, uint32_t id);
 void gp_report_sites_add(struct gp_report_sites *s, uint32_t id, uint64_t bytes);
 void gp_report_sites_sub(struct gp_report_sites *s, uint32_t id, uint64_t bytes);
 /* Fills out with the top largest of the sites now holding memory. */
+/* m (may be NULL) also charges the sites to their libraries. */
 int gp_report_sites_top(const struct gp_report_sites *s, size_t top,
-                        struct gp_report_site_list *out);
+                        struct gp_report_site_list *out, const struct gp_report_model *m);
 /* Sorts v[0..n) largest first and keeps the first top of them in out (which it owns). */
 int gp_report_site_list_set(struct gp_report_site_list *out, struct gp_report_site *v, size_t n,
                             size_t top);
@@ -177,6 +188,11 @@ size_t gp_report_model_stack(const struct gp_report_model *m, uint32_t stack, ui
                              size_t max);
 /* Nanoseconds since the trace started (the header's monotonic time), never negative. */
 uint64_t gp_report_model_rel_ns(const struct gp_report_model *m, uint64_t abs_ns);
+
+/* ---- "analysis_libraries.c": memory per library ---------------------------------- */
+/* Charges v[0..n) (all sites of a moment, before the top-N cut) to their libraries. */
+int gp_report_site_list_libraries(struct gp_report_site_list *out, const struct gp_report_site *v,
+                                  size_t n, const struct gp_report_model *m);
 
 /* ---- "analysis_peak.c": peak of each memory kind, device sites at the peak ------- */
 struct gp_report_peak {

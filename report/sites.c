@@ -107,12 +107,15 @@ int gp_report_site_list_set(struct gp_report_site_list *out, struct gp_report_si
 
 void gp_report_site_list_fini(struct gp_report_site_list *l)
 {
+    free(l->libs);
+    l->libs = NULL;
+    l->nlibs = 0;
     free(l->v);
     memset(l, 0, sizeof(*l));
 }
 
 int gp_report_sites_top(const struct gp_report_sites *s, size_t top,
-                        struct gp_report_site_list *out)
+                        struct gp_report_site_list *out, const struct gp_report_model *m)
 {
     int rc = 0;
     struct gp_report_site *tmp = NULL;
@@ -129,7 +132,10 @@ int gp_report_sites_top(const struct gp_report_sites *s, size_t top,
         tmp[i].count = e->count;
         tmp[i].bytes = e->bytes;
     }
-    rc = gp_report_site_list_set(out, tmp, s->nactive, top);
+    if (m)
+        rc = gp_report_site_list_libraries(out, tmp, s->nactive, m);
+    if (rc == 0)
+        rc = gp_report_site_list_set(out, tmp, s->nactive, top);
 out:
     free(tmp);
     return rc;

@@ -54,6 +54,22 @@ static int write_sites(struct gp_report_json *j, struct gp_report *r, const char
     return 0;
 }
 
+/* Memory per library (module of the frame that called CUDA), largest first. */
+static void write_libs(struct gp_report_json *j, const struct gp_report_model *m, const char *key,
+                       const struct gp_report_site_list *l)
+{
+    gp_report_json_array_begin(j, key);
+    for (size_t i = 0; i < l->nlibs; i++) {
+        const struct gp_report_lib *lib = &l->libs[i];
+        gp_report_json_object_begin(j, NULL);
+        gp_report_json_string(j, "library", lib->module >= 0 ? m->modules[lib->module].path : NULL);
+        gp_report_json_u64(j, "bytes", lib->bytes);
+        gp_report_json_u64(j, "count", lib->count);
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_array_end(j);
+}
+
 static void write_run(struct gp_report_json *j, const struct gp_report_model *m)
 {
     const struct gp_report_run *run = &m->run;
@@ -100,11 +116,13 @@ static int write_memory(struct gp_report_json *j, struct gp_report *r)
     gp_report_json_u64(j, "peak_reserved_bytes", p->bytes[GP_MEM_DEVICE]);
     gp_report_json_u64(j, "peak_time_ns", gp_report_model_rel_ns(m, p->time_ns[GP_MEM_DEVICE]));
     gp_report_json_u64(j, "sites_at_peak", p->sites.total_sites);
+    write_libs(j, m, "libraries_at_peak", &p->sites);
     rc = write_sites(j, r, "top_sites_at_peak", &p->sites);
     if (rc < 0)
         return rc;
     gp_report_json_u64(j, "leaked_bytes", dev_leaks->total_bytes);
     gp_report_json_u64(j, "leaked_count", dev_leaks->total_count);
+    write_libs(j, m, "leaked_libraries", dev_leaks);
     rc = write_sites(j, r, "leaked_sites", dev_leaks);
     if (rc < 0)
         return rc;
@@ -146,8 +164,10 @@ static int write_oom(struct gp_report_json *j, struct gp_report *r)
         gp_report_json_u64(j, "device_free_bytes", e->device_free);
         gp_report_json_u64(j, "device_total_bytes", e->device_total);
         int rc = write_frames(j, r, e->stack);
-        if (rc == 0)
+        if (rc == 0) {
+            write_libs(j, r->model, "libraries", &e->sites);
             rc = write_sites(j, r, "top_sites", &e->sites);
+        }
         if (rc < 0)
             return rc;
         gp_report_json_object_end(j);

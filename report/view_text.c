@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include <string.h>
+
 #include "report.h"
 
 #define TEXT_MAX_FRAMES 16 /* deeper frames are summarized in one line */
@@ -61,9 +63,28 @@ static int print_stack(FILE *f, const char *indent, struct gp_report *r, uint32_
     return 0;
 }
 
+static void print_libs(FILE *f, const char *indent, const struct gp_report *r,
+                       const struct gp_report_site_list *l)
+{
+    if (l->nlibs == 0)
+        return;
+    fprintf(f, "%sby library:", indent);
+    for (size_t i = 0; i < l->nlibs; i++) {
+        const struct gp_report_lib *lib = &l->libs[i];
+        const char *path = lib->module >= 0 ? r->model->modules[lib->module].path : "(unknown)";
+        const char *base = strrchr(path, '/');
+        fputs(i ? ", " : " ", f);
+        print_bytes(f, lib->bytes);
+        fputc(' ', f);
+        gp_report_fputs_safe(f, base ? base + 1 : path);
+    }
+    fputc('\n', f);
+}
+
 static int print_sites(FILE *f, const char *indent, struct gp_report *r,
                        const struct gp_report_site_list *l)
 {
+    print_libs(f, indent, r, l);
     for (size_t i = 0; i < l->n; i++) {
         fprintf(f, "%s#%zu ", indent, i + 1);
         print_bytes(f, l->v[i].bytes);

@@ -25,6 +25,8 @@ void gp_shim_warn(const char *fmt, ...)
     if (m < 0)
         m = 0;
     size_t len = (size_t)n + ((size_t)m < sizeof buf - (size_t)n - 1 ? (size_t)m : sizeof buf - (size_t)n - 2);
+    for (size_t i = 0; i < len; i++) /* one line per warning, whatever the settings hold */
+        buf[i] = (unsigned char)buf[i] < 0x20 || buf[i] == 0x7f ? '?' : buf[i];
     buf[len++] = '\n';
     for (size_t off = 0; off < len;) {
         ssize_t w = write(STDERR_FILENO, buf + off, len - off);

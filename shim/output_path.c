@@ -61,6 +61,8 @@ int gp_shim_expand_output(const char *tmpl, char *out, size_t outlen)
             for (char *c = tmp; *c; c++) /* a host name must not add a directory */
                 if (*c == '/')
                     *c = '_';
+            if (strcmp(tmp, ".") == 0 || strcmp(tmp, "..") == 0) /* nor leave this one */
+                strcpy(tmp, "_");
             break;
         case 'r':
             gp_rank(tmp, sizeof tmp);

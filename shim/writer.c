@@ -116,7 +116,7 @@ static int gp_writer_open_trace(void)
     int rc = gp_shim_expand_output(gp_shim_g.opt.output, expanded, sizeof expanded);
     if (rc < 0) {
         gp_shim_warn("GPUPROF_OUTPUT=%.200s cannot be used (%s); using gpuprof.%%p.gz",
-                     gp_shim_g.opt.output, rc == -ENAMETOOLONG ? "too long" : "unknown %% escape");
+                     gp_shim_g.opt.output, rc == -ENAMETOOLONG ? "too long" : "unknown % escape");
         (void)gp_shim_expand_output("gpuprof.%p.gz", expanded, sizeof expanded);
     }
     int fd = gp_shim_create_output(expanded, gp_wr.path, sizeof gp_wr.path);

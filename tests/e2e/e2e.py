@@ -12,6 +12,8 @@ SHIM = os.environ["GPUPROF_SHIM"]
 REPORT = os.environ["GPUPROF_REPORT"]
 FAKE_DIR = os.environ["GPUPROF_FAKECUDA_DIR"]
 SAMPLES = os.environ["GPUPROF_SAMPLES_DIR"]
+# The fault-injection programs of tests/faults (docs/reliability.md), built next to samples/.
+FAULTS = os.path.join(os.path.dirname(os.path.abspath(SAMPLES)), "faults")
 # Libraries that must come before the shim in LD_PRELOAD, colon-separated: a sanitizer
 # runtime when the shim is built with GPUPROF_SANITIZE (see .ci/run, docs/reliability.md).
 PRELOAD_PREFIX = [p for p in os.environ.get("GPUPROF_TEST_PRELOAD_PREFIX", "").split(":") if p]
@@ -55,17 +57,23 @@ def base_env(extra=None):
     return env
 
 
-def run_sample(name, args=(), preload=True, env=None, workdir=None):
-    """Runs samples/<name> on the stand-ins; returns (completed process, trace path or None)."""
+def run_sample(name, args=(), preload=True, env=None, workdir=None, directory=SAMPLES, wrapper=()):
+    """Runs samples/<name> on the stand-ins; returns (completed process, trace path or None).
+    wrapper: a command line the program is started through (e.g. unshare ... sh -c)."""
     workdir = workdir or tempfile.mkdtemp(prefix="gpuprof-e2e-")
     e = base_env(env)
     if preload:
         e["LD_PRELOAD"] = preload_value(SHIM)
         e.setdefault("GPUPROF_OUTPUT", os.path.join(workdir, name + ".%p.gz"))
-    p = subprocess.run([os.path.join(SAMPLES, name), *args], env=e, cwd=workdir,
+    p = subprocess.run([*wrapper, os.path.join(directory, name), *args], env=e, cwd=workdir,
                        capture_output=True, text=True, timeout=120)
     traces = sorted(glob.glob(os.path.join(workdir, name + ".*.gz")))
     return p, (traces[-1] if traces else None)
+
+
+def run_fault(name, args=(), **kw):
+    """Runs tests/faults/<name> like run_sample runs a sample."""
+    return run_sample(name, args, directory=FAULTS, **kw)
 
 
 def report(trace, *args, expect_rc=0):

@@ -26,6 +26,8 @@ check(alpha["file"].endswith("samples/alloc_pattern.c"), f"site_alpha file: {alp
 check(alpha["line"] > 0, "site_alpha has a line number")
 check(alpha["module"].endswith("alloc_pattern"), f"site_alpha module: {alpha['module']}")
 check("main" in site_functions(mem["top_sites_at_peak"][0]), "main is on site_alpha's stack")
+libs = [(os.path.basename(l["library"]), l["bytes"], l["count"]) for l in mem["libraries_at_peak"]]
+equal(libs, [("alloc_pattern", 118591488, 6)], "memory at the peak by library")
 equal(mem["leaked_bytes"], 1048576, "device bytes held at exit")
 equal([(site_functions(s)[0], s["bytes"], s["count"]) for s in mem["leaked_sites"]],
       [("site_leaky", 1048576, 1)], "sites holding memory at exit")
