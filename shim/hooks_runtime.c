@@ -48,7 +48,11 @@ static void *gp_real(int idx)
     void *p = atomic_load_explicit(&gp_fn_real[idx], memory_order_acquire);
     if (GP_LIKELY(p != NULL))
         return p;
-    if (atomic_fetch_add_explicit(&gp_fn_retry[idx], 1, memory_order_relaxed) % GP_FN_RETRY_EVERY)
+    /* Only after a lookup has finished and failed: threads racing the first lookup
+     * each do it themselves rather than see NULL (which the program would get as an
+     * initialization error). */
+    if (atomic_load_explicit(&gp_fn_retry[idx], memory_order_relaxed) != 0 &&
+        atomic_fetch_add_explicit(&gp_fn_retry[idx], 1, memory_order_relaxed) % GP_FN_RETRY_EVERY)
         return NULL;
     p = dlsym(RTLD_NEXT, gp_fn_names[idx]);
     if (p == NULL) {
@@ -64,6 +68,8 @@ static void *gp_real(int idx)
     }
     if (p != NULL)
         atomic_store_explicit(&gp_fn_real[idx], p, memory_order_release);
+    else
+        atomic_store_explicit(&gp_fn_retry[idx], 1, memory_order_relaxed);
     return p;
 }
 

@@ -65,8 +65,7 @@ GP_HIDDEN void gp_queue_reset(struct gp_queue *q); /* forked child: forget every
 
 /* ---- "stack.c": call stacks ------------------------------------------------ */
 GP_HIDDEN void gp_stack_init(void);
-/* Fills ips with up to max program frames (the shim's own frames removed). */
-GP_HIDDEN unsigned gp_stack_capture(uint64_t *ips, unsigned max);
+/* gp_stack_capture is in stack.h, inlined where events are filled. */
 
 /* ---- "writer.c": the background writer thread ------------------------------ */
 GP_HIDDEN int gp_writer_start(void);
@@ -108,12 +107,6 @@ static inline void gp_shim_leave(void) { gp_shim_in_hook = 0; }
 
 GP_HIDDEN uint64_t gp_shim_now(void);
 GP_HIDDEN uint32_t gp_shim_tid(void);
-/* Claims a slot and fills time, thread, stack and the given fields; NULL if dropped. */
-GP_HIDDEN struct gp_event *gp_shim_event_begin(uint8_t type, uint8_t api, uint8_t kind);
-GP_HIDDEN void gp_shim_event_end(struct gp_event *ev);
-/* After an allocation call returned. size is the bytes requested (or taken, for pitch). */
-GP_HIDDEN void gp_shim_record_alloc(uint8_t api, uint8_t kind, int result, uint64_t size,
-                                    const void *ptr, const void *stream, uint64_t pitch);
 /* Around a free call: begin before the real call so a reused address can never be
  * seen allocated before it is seen freed; end after, with the result. */
 GP_HIDDEN struct gp_event *gp_shim_free_begin(uint8_t api, uint8_t kind, const void *ptr,
@@ -140,5 +133,20 @@ GP_HIDDEN int gp_hooks_mem_get_info(uint64_t *free_b, uint64_t *total_b);
 /* ---- "hooks_driver.c" --------------------------------------------------------- */
 GP_HIDDEN int gp_driver_current_device(void);
 GP_HIDDEN int gp_driver_mem_get_info(uint64_t *free_b, uint64_t *total_b);
+
+/* ---- "writer.c": for the process lifecycle (hooks_process.c) --------------------- */
+/* True while the writer thread exists (started and not yet finished). */
+GP_HIDDEN bool gp_writer_alive(void);
+/* Async-signal-safe: asks the writer for a last drain + sync flush (no END) and waits
+ * for it at most timeout_ms, with atomics and nanosleep only. True when it was done. */
+GP_HIDDEN bool gp_writer_crash_flush(unsigned timeout_ms);
+
+/* ---- "hooks_process.c": exec and fatal signals ------------------------------------- */
+/* Tracing has (re)started in this process: remembers its pid and, the first time,
+ * installs the fatal-signal handlers. Called by gp_shim_init. */
+GP_HIDDEN void gp_process_on_start(void);
+/* Called by gp_shim_init just before the writer starts: after a failed exec, the new
+ * trace's header clocks become those of the moment tracing stopped. */
+GP_HIDDEN void gp_process_resume_clocks(void);
 
 #endif

@@ -65,12 +65,14 @@ static void gp_shim_init(void)
     clock_gettime(CLOCK_MONOTONIC, &mono);
     gp_shim_g.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
     gp_shim_g.start_monotonic_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
+    gp_process_resume_clocks(); /* after a failed exec: the clocks of when tracing stopped */
     int rc = gp_writer_start();
     if (rc < 0) {
         gp_shim_warn("cannot start the writer thread (error %d); tracing is off", -rc);
         atomic_store(&gp_shim_g.state, GP_SHIM_OFF);
         return;
     }
+    gp_process_on_start();
     atomic_store_explicit(&gp_shim_g.state, GP_SHIM_ACTIVE, memory_order_release);
 }
 

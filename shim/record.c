@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "stack.h"
 
 GP_TLS int gp_shim_in_hook;
 static GP_TLS uint32_t gp_tid_cache;
@@ -36,7 +37,7 @@ void gp_shim_forget_tid(void) { gp_tid_cache = 0; }
  * progress the event is dropped and counted, and later events are dropped at once until
  * the writer moves again. So the program never waits on the disk for more than one
  * short stall per episode. */
-#define GP_STALL_NS 20000000ull
+#define GP_STALL_NS 100000000ull /* 100 ms: a writer short of CPU on a loaded machine is not stuck */
 static _Atomic uint64_t gp_stalled_at = UINT64_MAX; /* head value when a stall was declared */
 
 static struct gp_event *gp_claim_slow(struct gp_queue *q)
@@ -70,7 +71,10 @@ static struct gp_event *gp_claim_slow(struct gp_queue *q)
     }
 }
 
-struct gp_event *gp_shim_event_begin(uint8_t type, uint8_t api, uint8_t kind)
+/* Claims a slot and fills time, thread and stack; NULL if dropped. Inlined into each
+ * record function so that no extra frame sits between the hook and the unwinder. */
+static inline __attribute__((always_inline)) struct gp_event *
+gp_shim_event_begin(uint8_t type, uint8_t api, uint8_t kind)
 {
     struct gp_event *ev = gp_queue_claim(gp_shim_g.queue);
     if (GP_UNLIKELY(ev == NULL) && (ev = gp_claim_slow(gp_shim_g.queue)) == NULL)
@@ -85,15 +89,16 @@ struct gp_event *gp_shim_event_begin(uint8_t type, uint8_t api, uint8_t kind)
     return ev;
 }
 
-void gp_shim_event_end(struct gp_event *ev)
+static inline void gp_shim_event_end(struct gp_event *ev)
 {
     gp_queue_publish(gp_shim_g.queue, ev);
     if (GP_UNLIKELY(gp_queue_half_full(gp_shim_g.queue)))
         gp_writer_wake();
 }
 
-void gp_shim_record_alloc(uint8_t api, uint8_t kind, int result, uint64_t size, const void *ptr,
-                          const void *stream, uint64_t pitch)
+static inline __attribute__((always_inline)) void
+gp_shim_record_alloc(uint8_t api, uint8_t kind, int result, uint64_t size, const void *ptr,
+                     const void *stream, uint64_t pitch)
 {
     int device = gp_hooks_current_device(); /* asked before the slot is held */
     struct gp_event *ev = gp_shim_event_begin(GP_REC_ALLOC, api, kind);

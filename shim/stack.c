@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "stack.h"
 
 #define GP_STACK_SKIP_MAX 8 /* shim frames above the program's: wrapper + helpers */
 
-static uintptr_t gp_self_start, gp_self_end;
+static uintptr_t gp_self_start, gp_self_end; /* the shim's own code */
 
 struct gp_self_search {
     uintptr_t base;

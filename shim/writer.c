@@ -40,6 +40,11 @@ static struct {
     bool rescanned; /* module rescan already done in this batch */
 } gp_wr = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .fd = -1};
 
+/* A last flush asked for from a fatal-signal handler (hooks_process.c): atomics only, no
+ * lock or condition variable, so the writer polls them on every turn of its loop. */
+static _Atomic unsigned gp_crash_req, gp_crash_done;
+static _Atomic bool gp_wr_alive; /* the writer thread exists and has not finished */
+
 /* ---- module map --------------------------------------------------------------- */
 static bool gp_module_known(uint64_t start, uint64_t bias)
 {
@@ -112,6 +117,7 @@ static void gp_read_cmdline(char *buf, size_t len)
 
 static int gp_writer_open_trace(void)
 {
+    gp_wr.nmods = 0; /* a new file knows no module yet (a restart after a failed exec) */
     char expanded[4096];
     int rc = gp_shim_expand_output(gp_shim_g.opt.output, expanded, sizeof expanded);
     if (rc < 0) {
@@ -215,6 +221,12 @@ static void *gp_writer_main(void *arg)
     const uint64_t period = (uint64_t)gp_shim_g.opt.flush_ms * 1000000ull;
     for (;;) {
         unsigned n = gp_drain(&failed);
+        unsigned crash = atomic_load(&gp_crash_req);
+        if (crash != atomic_load(&gp_crash_done)) { /* the program is dying: no END */
+            n += gp_drain(&failed);
+            gp_flush(&failed);
+            atomic_store(&gp_crash_done, crash);
+        }
         uint64_t now = gp_shim_now();
         pthread_mutex_lock(&gp_wr.mu);
         uint64_t req = gp_wr.flush_req;
@@ -259,6 +271,7 @@ static void *gp_writer_main(void *arg)
     gp_wr.flush_done = gp_wr.flush_req = gp_wr.flush_req + 1; /* release any waiter */
     pthread_cond_broadcast(&gp_wr.cv);
     pthread_mutex_unlock(&gp_wr.mu);
+    atomic_store(&gp_wr_alive, false);
     return NULL;
 }
 
@@ -269,10 +282,13 @@ int gp_writer_start(void)
     /* The program's signals must never be delivered to our thread. */
     pthread_sigmask(SIG_SETMASK, &all, &old);
     atomic_store(&gp_wr.stop, false);
+    atomic_store(&gp_wr_alive, true);
     int rc = pthread_create(&gp_wr.thread, NULL, gp_writer_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
+    if (rc != 0) {
+        atomic_store(&gp_wr_alive, false);
         return -rc;
+    }
     gp_wr.started = true;
     return 0;
 }
@@ -325,6 +341,27 @@ void gp_writer_forget(void)
     gp_wr.fd = -1;
     gp_wr.nmods = 0;
     gp_wr.flush_req = gp_wr.flush_done = 0;
+    atomic_store(&gp_wr_alive, false);
+    atomic_store(&gp_crash_done, atomic_load(&gp_crash_req));
     pthread_mutex_init(&gp_wr.mu, NULL);
     pthread_cond_init(&gp_wr.cv, NULL);
+}
+
+bool gp_writer_alive(void) { return atomic_load(&gp_wr_alive); }
+
+bool gp_writer_crash_flush(unsigned timeout_ms)
+{
+    /* Never from the writer itself (it blocks every signal; a fault there kills at once). */
+    if (!atomic_load(&gp_wr_alive) || pthread_equal(pthread_self(), gp_wr.thread))
+        return false;
+    unsigned mine = atomic_fetch_add(&gp_crash_req, 1) + 1;
+    struct timespec step = {0, 1000000};
+    for (unsigned waited = 0; waited < timeout_ms; waited++) {
+        if ((int)(atomic_load(&gp_crash_done) - mine) >= 0)
+            return true;
+        if (!atomic_load(&gp_wr_alive))
+            return false;
+        nanosleep(&step, NULL);
+    }
+    return false;
 }

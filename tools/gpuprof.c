@@ -250,8 +250,12 @@ static int setup_env(const struct gp_run_opts *o, const char *shim, char **tmpl_
     const char *tmpl = o->output;
     if (tmpl == NULL) {
         tmpl = getenv("GPUPROF_OUTPUT");
-        /* A bad template from the environment: the shim warns and falls back to this. */
-        if (tmpl == NULL || !gp_template_valid(tmpl))
+        if (tmpl != NULL && !gp_template_valid(tmpl)) { /* what the shim itself would do */
+            fprintf(stderr, "gpuprof: GPUPROF_OUTPUT=%s cannot be used (empty or an unknown %% "
+                    "escape); using %s\n", tmpl, GP_DEFAULT_OUTPUT);
+            tmpl = NULL;
+        }
+        if (tmpl == NULL)
             tmpl = GP_DEFAULT_OUTPUT;
     }
     *tmpl_out = absolute_template(tmpl);

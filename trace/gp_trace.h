@@ -25,6 +25,7 @@ enum gp_rec_type {
     GP_REC_STRING = 0x02,  /* defines string id N (1, 2, ...) */
     GP_REC_MODULE = 0x03,  /* a loaded object: path string, load bias, address range */
     GP_REC_FRAME = 0x04,   /* defines stack node id N: parent node, instruction pointer */
+    GP_REC_PYFRAME = 0x05, /* defines Python frame id N: file, function, line */
     GP_REC_ALLOC = 0x10,   /* an allocation call (successful or failed) */
     GP_REC_FREE = 0x11,    /* a free call */
     GP_REC_MEMINFO = 0x12, /* a device free/total answer (cudaMemGetInfo, or asked by the shim) */
@@ -155,6 +156,23 @@ int gp_trace_writer_open(struct gp_trace_writer **out, int fd, const struct gp_t
 typedef void (*gp_trace_new_ip_fn)(void *ctx, struct gp_trace_writer *w, uint64_t ip);
 void gp_trace_writer_set_new_ip_hook(struct gp_trace_writer *w, gp_trace_new_ip_fn fn, void *ctx);
 
+/* Python frames. An entry of gp_event.ips[] with GP_TRACE_PY_TAG set is not an instruction
+ * pointer but the owner's key for a Python frame (the rest of the bits are the owner's).
+ * The first time the writer meets a key it asks the resolver for the frame's file, function
+ * and line, writes a PYFRAME record and, in the stack trie, stands for the frame with the
+ * node ip GP_TRACE_PY_TAG | PYFRAME id (docs/trace-format.md, "Python frames"). Strings
+ * the resolver hands back need only live until it is called again. Without a resolver, or
+ * when it returns nonzero, the frame is written with unknown file, function and line. */
+#define GP_TRACE_PY_TAG (UINT64_C(1) << 63)
+struct gp_trace_pyframe {
+    const char *file;     /* NULL = unknown */
+    const char *function; /* NULL = unknown */
+    uint32_t line;        /* 0 = unknown */
+};
+typedef int (*gp_trace_pyframe_fn)(void *ctx, uint64_t key, struct gp_trace_pyframe *out);
+void gp_trace_writer_set_pyframe_resolver(struct gp_trace_writer *w, gp_trace_pyframe_fn fn,
+                                          void *ctx);
+
 int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev);
 int gp_trace_writer_module(struct gp_trace_writer *w, const char *path, uint64_t load_bias,
                            uint64_t start, uint64_t end);
@@ -192,7 +210,8 @@ struct gp_record {
     /* MODULE */
     uint32_t path;    /* string id */
     uint64_t load_bias, start, end;
-    /* DROPPED: count; END: total events in aux1, total dropped in aux2 */
+    /* DROPPED: count; END: total events in aux1, total dropped in aux2;
+     * PYFRAME: id, file string id in path, function string id in aux1, line in aux2 */
     uint64_t count;
 };
 
@@ -219,6 +238,16 @@ uint64_t gp_trace_reader_lost_bytes(const struct gp_trace_reader *r);
 uint64_t gp_trace_reader_records(const struct gp_trace_reader *r);
 const char *gp_trace_reader_string(const struct gp_trace_reader *r, uint32_t id); /* NULL if unknown */
 const struct gp_stack_node *gp_trace_reader_frame(const struct gp_trace_reader *r, uint32_t id);
+/* A Python frame by PYFRAME id (a stack node's ip names one: gp_trace_pyframe_id). NULL if
+ * the id is not defined; its file and function are NULL when unknown. */
+const struct gp_trace_pyframe *gp_trace_reader_pyframe(const struct gp_trace_reader *r,
+                                                       uint32_t id);
+/* The PYFRAME id a stack node ip stands for: GP_TRACE_PY_TAG set, bits 32-62 zero (other
+ * values there are reserved for other kinds of frames), the id in bits 0-31. 0 otherwise. */
+static inline uint32_t gp_trace_pyframe_id(uint64_t ip)
+{
+    return (ip & GP_TRACE_PY_TAG) && (ip >> 32) == (GP_TRACE_PY_TAG >> 32) ? (uint32_t)ip : 0;
+}
 void gp_trace_reader_close(struct gp_trace_reader *r);
 
 #ifdef __cplusplus

@@ -315,9 +315,11 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
         case GP_REC_STRING:
         case GP_REC_MODULE:
         case GP_REC_FRAME:
-            rc = rr.type == GP_REC_STRING   ? gp_rd_string(r, rr.p, rr.end, rec, why, sizeof(why))
-                 : rr.type == GP_REC_MODULE ? gp_rd_module(r, rr.p, rr.end, rec, why, sizeof(why))
-                                            : gp_rd_frame(r, rr.p, rr.end, rec, why, sizeof(why));
+        case GP_REC_PYFRAME:
+            rc = rr.type == GP_REC_STRING    ? gp_rd_string(r, rr.p, rr.end, rec, why, sizeof(why))
+                 : rr.type == GP_REC_MODULE  ? gp_rd_module(r, rr.p, rr.end, rec, why, sizeof(why))
+                 : rr.type == GP_REC_PYFRAME ? gp_rd_pyframe(r, rr.p, rr.end, rec, why, sizeof(why))
+                                             : gp_rd_frame(r, rr.p, rr.end, rec, why, sizeof(why));
             if (rc < 0)
                 return gp_rd_fail_record(r, rc, err, errlen, rr.type, rr.off, why);
             break;

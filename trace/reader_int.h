@@ -55,6 +55,8 @@ struct gp_trace_reader {
     struct gp_stack_node **frame_blocks;
     uint32_t nframes, nblocks, blocks_cap;
     uint32_t nmodules;
+    struct gp_trace_pyframe *pyframes; /* PYFRAME id N at N-1; strings point into strings[] */
+    uint32_t npyframes, pyframes_cap;
 
     uint64_t prev_time, prev_ptr;
     uint64_t records;
@@ -99,6 +101,8 @@ int gp_rd_module(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end
                  struct gp_record *rec, char *why, size_t whylen);
 int gp_rd_frame(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end,
                 struct gp_record *rec, char *why, size_t whylen);
+int gp_rd_pyframe(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end,
+                  struct gp_record *rec, char *why, size_t whylen);
 void gp_rd_tables_free(struct gp_trace_reader *r);
 
 #endif

@@ -26,6 +26,8 @@ static const char *rec_name(uint8_t type, char *buf, size_t len)
         return "MODULE";
     case GP_REC_FRAME:
         return "FRAME";
+    case GP_REC_PYFRAME:
+        return "PYFRAME";
     case GP_REC_ALLOC:
         return "ALLOC";
     case GP_REC_FREE:

@@ -155,6 +155,13 @@ int gp_rd_frame(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end,
         rc = -EBADMSG;
         goto out;
     }
+    /* A Python frame node names a PYFRAME, which must come first like any definition. */
+    uint32_t py = gp_trace_pyframe_id(ip);
+    if ((ip >> 32) == (GP_TRACE_PY_TAG >> 32) && (py == 0 || py > r->npyframes)) {
+        snprintf(why, whylen, "undefined Python frame %u", py);
+        rc = -EBADMSG;
+        goto out;
+    }
     if (r->nframes == UINT32_MAX) {
         snprintf(why, whylen, "too many stack nodes");
         rc = -EBADMSG;
@@ -194,6 +201,54 @@ out:
     return rc;
 }
 
+int gp_rd_pyframe(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end,
+                  struct gp_record *rec, char *why, size_t whylen)
+{
+    uint32_t file, func, line;
+    int rc;
+
+    if ((rc = field32(&p, end, &file, why, whylen)) < 0 ||
+        (rc = field32(&p, end, &func, why, whylen)) < 0 ||
+        (rc = field32(&p, end, &line, why, whylen)) < 0)
+        return rc;
+    if (file > r->nstrings || func > r->nstrings) {
+        snprintf(why, whylen, "undefined string id %u", file > r->nstrings ? file : func);
+        return -EBADMSG;
+    }
+    if (r->npyframes == UINT32_MAX) {
+        snprintf(why, whylen, "too many Python frames");
+        return -EBADMSG;
+    }
+    if (r->npyframes == r->pyframes_cap) {
+        uint32_t cap = r->pyframes_cap ? r->pyframes_cap * 2 : 64;
+        struct gp_trace_pyframe *v = realloc(r->pyframes, (size_t)cap * sizeof(*v));
+        if (!v) {
+            snprintf(why, whylen, "out of memory");
+            return -ENOMEM;
+        }
+        r->pyframes = v;
+        r->pyframes_cap = cap;
+    }
+    r->pyframes[r->npyframes++] = (struct gp_trace_pyframe){
+        .file = gp_trace_reader_string(r, file),
+        .function = gp_trace_reader_string(r, func),
+        .line = line,
+    };
+    rec->id = r->npyframes;
+    rec->path = file;
+    rec->aux1 = func;
+    rec->aux2 = line;
+    return 0;
+}
+
+const struct gp_trace_pyframe *gp_trace_reader_pyframe(const struct gp_trace_reader *r,
+                                                       uint32_t id)
+{
+    if (id == 0 || id > r->npyframes)
+        return NULL;
+    return &r->pyframes[id - 1];
+}
+
 const char *gp_trace_reader_string(const struct gp_trace_reader *r, uint32_t id)
 {
     if (id == 0 || id > r->nstrings)
@@ -217,9 +272,12 @@ void gp_rd_tables_free(struct gp_trace_reader *r)
     for (uint32_t i = 0; i < r->nblocks; i++)
         free(r->frame_blocks[i]);
     free(r->frame_blocks);
+    free(r->pyframes);
     free(r->hdr_strings);
     r->strings = NULL;
     r->frame_blocks = NULL;
+    r->pyframes = NULL;
+    r->npyframes = r->pyframes_cap = 0;
     r->hdr_strings = NULL;
     r->nstrings = r->nframes = r->nblocks = 0;
 }

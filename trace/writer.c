@@ -14,6 +14,7 @@
 
 #include "format.h"
 #include "intern.h"
+#include "pyintern.h"
 
 /* Level 1 was measured against 6 on the 1M malloc/free benchmark; see docs/trace-format.md
  * ("Compression level"). Overridable at build time to repeat the measurement. */
@@ -42,6 +43,11 @@ struct gp_trace_writer {
     struct gp_trace_stack_cache stack_cache;
     gp_trace_new_ip_fn hook;
     void *hook_ctx;
+    /* Python frames: keys -> PYFRAME ids, contents -> PYFRAME ids (pyintern.h). */
+    struct gp_trace_pymap py_keys, py_content;
+    uint32_t npyframes;
+    gp_trace_pyframe_fn py_resolve;
+    void *py_ctx;
 };
 
 static int write_all(struct gp_trace_writer *w, const uint8_t *p, size_t n)
@@ -214,6 +220,8 @@ static void writer_free(struct gp_trace_writer *w)
     gp_trace_strtab_free(&w->strings);
     gp_trace_stacktab_free(&w->stacks);
     gp_trace_stack_cache_free(&w->stack_cache);
+    gp_trace_pymap_free(&w->py_keys);
+    gp_trace_pymap_free(&w->py_content);
     free(w->raw);
     free(w->out);
     free(w);
@@ -311,6 +319,65 @@ static int emit_frame(struct gp_trace_writer *w, uint32_t parent, uint64_t ip)
  * node not seen before. At the node cap (or out of memory) the walk stops and the event
  * gets the deepest node already known: its stack loses the innermost frames, never the
  * outermost ones, so it is still attributed to the right callers. */
+void gp_trace_writer_set_pyframe_resolver(struct gp_trace_writer *w, gp_trace_pyframe_fn fn,
+                                          void *ctx)
+{
+    w->py_resolve = fn;
+    w->py_ctx = ctx;
+}
+
+/* Interns s (NULL or past the string cap: id 0), writing its STRING record if new. */
+static int intern_string(struct gp_trace_writer *w, const char *s, uint32_t *id)
+{
+    *id = 0;
+    if (!s)
+        return 0;
+    size_t len = clamp_len(s, GP_TRACE_MAX_STRING);
+    if (gp_trace_strtab_intern(&w->strings, s, (uint32_t)len, id) == 1)
+        return emit(w, GP_REC_STRING, s, len);
+    return 0;
+}
+
+/* The trie ip standing for the Python frame the owner calls key: its PYFRAME is written
+ * the first time. *ip = 0 past the cap (which is the stack node cap: every new location
+ * is at least one new node) or out of memory, and the stack is cut there like at the
+ * node cap. */
+static int py_node_ip(struct gp_trace_writer *w, uint64_t key, uint64_t *ip)
+{
+    uint32_t id = gp_trace_pymap_find(&w->py_keys, key, 0);
+    int rc = 0;
+
+    if (!id) {
+        struct gp_trace_pyframe f = {NULL, NULL, 0};
+        if (w->py_resolve && w->py_resolve(w->py_ctx, key, &f) != 0)
+            f = (struct gp_trace_pyframe){NULL, NULL, 0};
+        uint32_t file = 0, func = 0;
+        if ((rc = intern_string(w, f.file, &file)) < 0 ||
+            (rc = intern_string(w, f.function, &func)) < 0)
+            return rc;
+        uint64_t what = (uint64_t)file << 32 | func;
+        id = gp_trace_pymap_find(&w->py_content, what, f.line);
+        if (!id) {
+            if (w->npyframes >= w->stacks.max || w->npyframes == UINT32_MAX) {
+                *ip = 0;
+                return 0;
+            }
+            uint8_t buf[3 * GP_TRACE_VARINT_MAX];
+            uint8_t *p = gp_trace_put_varint(buf, file);
+            p = gp_trace_put_varint(p, func);
+            p = gp_trace_put_varint(p, f.line);
+            if ((rc = emit(w, GP_REC_PYFRAME, buf, (size_t)(p - buf))) < 0)
+                return rc;
+            id = ++w->npyframes;
+            /* Without memory for the maps the location is merely written again later. */
+            (void)gp_trace_pymap_put(&w->py_content, what, f.line, id);
+        }
+        (void)gp_trace_pymap_put(&w->py_keys, key, 0, id);
+    }
+    *ip = GP_TRACE_PY_TAG | id;
+    return rc;
+}
+
 static int intern_stack(struct gp_trace_writer *w, const uint64_t *ips, unsigned n, uint32_t *out)
 {
     uint64_t hash = gp_trace_stack_hash(ips, n);
@@ -318,16 +385,24 @@ static int intern_stack(struct gp_trace_writer *w, const uint64_t *ips, unsigned
     int rc = 0;
 
     /* A cut stack is cached as cut: past the cap no node is ever added, so it would be
-     * cut the same way again. */
+     * cut the same way again (one cut for lack of memory stays cut while cached, which
+     * only costs detail). */
     if (gp_trace_stack_cache_get(&w->stack_cache, hash, ips, n, out))
         return 0;
     for (unsigned i = n; i-- > 0;) {
         uint64_t ip = ips[i];
+        if (ip & GP_TRACE_PY_TAG) {
+            rc = py_node_ip(w, ip, &ip);
+            if (rc < 0)
+                goto out;
+            if (ip == 0)
+                break;
+        }
         uint32_t id = gp_trace_stacktab_find(&w->stacks, node, ip);
         if (!id) {
             if (w->stacks.count >= w->stacks.max)
                 break;
-            rc = announce_ip(w, ip);
+            rc = ip & GP_TRACE_PY_TAG ? 0 : announce_ip(w, ip);
             if (rc < 0)
                 goto out;
             if (gp_trace_stacktab_add(&w->stacks, node, ip, &id) < 0)

@@ -17,6 +17,13 @@ FAULTS = os.path.join(os.path.dirname(os.path.abspath(SAMPLES)), "faults")
 # Libraries that must come before the shim in LD_PRELOAD, colon-separated: a sanitizer
 # runtime when the shim is built with GPUPROF_SANITIZE (see .ci/run, docs/reliability.md).
 PRELOAD_PREFIX = [p for p in os.environ.get("GPUPROF_TEST_PRELOAD_PREFIX", "").split(":") if p]
+# The sanitizer the build under test carries ("address", "thread"), set by
+# tools/check-sanitizers.sh; empty for the normal build.
+SANITIZER = os.environ.get("GPUPROF_TEST_SANITIZER", "")
+# GPUPROF_* settings for every run under the shim, as "NAME=VALUE NAME=VALUE", put before a
+# test's own settings (which win): e.g. GPUPROF_DEPTH=0 in the ThreadSanitizer job.
+SHIM_SETTINGS = dict(kv.split("=", 1) for kv in os.environ.get("GPUPROF_TEST_SHIM_SETTINGS", "").split()
+                     if "=" in kv)
 
 failures = []
 
@@ -51,6 +58,8 @@ def base_env(extra=None):
         if k.startswith("GPUPROF_") and k not in ("GPUPROF_SHIM", "GPUPROF_REPORT"):
             del env[k]
     env["LD_LIBRARY_PATH"] = FAKE_DIR
+    if (extra or {}).get("LD_PRELOAD"):
+        env.update(SHIM_SETTINGS)
     env.update(extra or {})
     if env.get("LD_PRELOAD") and PRELOAD_PREFIX:
         env["LD_PRELOAD"] = preload_value(env["LD_PRELOAD"])
@@ -61,14 +70,48 @@ def run_sample(name, args=(), preload=True, env=None, workdir=None, directory=SA
     """Runs samples/<name> on the stand-ins; returns (completed process, trace path or None).
     wrapper: a command line the program is started through (e.g. unshare ... sh -c)."""
     workdir = workdir or tempfile.mkdtemp(prefix="gpuprof-e2e-")
-    e = base_env(env)
+    e = base_env({"LD_PRELOAD": SHIM, **(env or {})} if preload else env)
     if preload:
-        e["LD_PRELOAD"] = preload_value(SHIM)
         e.setdefault("GPUPROF_OUTPUT", os.path.join(workdir, name + ".%p.gz"))
     p = subprocess.run([*wrapper, os.path.join(directory, name), *args], env=e, cwd=workdir,
                        capture_output=True, text=True, timeout=120)
     traces = sorted(glob.glob(os.path.join(workdir, name + ".*.gz")))
     return p, (traces[-1] if traces else None)
+
+
+def unchanged(plain, traced, what, warnings=0):
+    """The program under the shim behaved exactly as without it: same exit status, stdout and
+    stderr, apart from `warnings` one-line "gpuprof: " warnings. Returns those lines."""
+    equal(traced.returncode, plain.returncode, f"{what}: exit status under the shim")
+    equal(traced.stdout, plain.stdout, f"{what}: stdout under the shim")
+    lines = traced.stderr.splitlines(keepends=True)
+    ours = [l for l in lines if l.startswith("gpuprof: ")]
+    equal("".join(l for l in lines if not l.startswith("gpuprof: ")), plain.stderr,
+          f"{what}: the program's own stderr under the shim")
+    equal(len(ours), warnings, f"{what}: shim warnings {ours!r}")
+    return [l.rstrip("\n") for l in ours]
+
+
+def mount_namespace():
+    """A command prefix that runs a command in a private mount namespace where it may mount
+    a tmpfs (plain unshare as root, a user namespace otherwise), or (None, why not)."""
+    import shutil
+    if not shutil.which("unshare"):
+        return None, "no unshare command"
+    prefix = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
+    with tempfile.TemporaryDirectory() as d:
+        probe = subprocess.run([*prefix, "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$0"', d],
+                               capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        return None, f"cannot mount a tmpfs in a private namespace: {probe.stderr.strip()}"
+    return prefix, None
+
+
+def skip(why):
+    """Ends a test that cannot run here, saying why (ctest still counts it as passed)."""
+    print("SKIPPED:", why)
+    finish()
+    sys.exit(0)
 
 
 def run_fault(name, args=(), **kw):

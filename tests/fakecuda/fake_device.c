@@ -1,33 +1,28 @@
-/* Fake libcudart: device selection and queries, versions, synchronisation and reset.
- * Like the real runtime, the current device is per host thread and starts at 0. */
-#include <stdio.h>
+/* Fake libcudart: device selection and queries, versions, synchronisation and reset, each on
+ * top of the driver (cuDeviceGet*, cuCtx*, cuDevicePrimaryCtxReset) like the real runtime.
+ * The current device is per host thread and starts at 0 (fake_context.c). */
 #include <string.h>
 
 #include "fake_internal.h"
 
-/* The version both the runtime and the "driver" report: CUDA 13.0. */
-#define FAKE_CUDA_VERSION 13000
-
-static _Thread_local int current_device = 0;
-
-int fake_current_device(void)
-{
-    return current_device;
-}
-
 cudaError_t cudaSetDevice(int device)
 {
-    if (!fake_valid_device(device))
-        return fake_fail(cudaErrorInvalidDevice);
-    current_device = device;
-    return cudaSuccess;
+    return fake_select_device(device);
 }
 
 cudaError_t cudaGetDevice(int *device)
 {
     if (device == NULL)
         return fake_fail(cudaErrorInvalidValue);
-    *device = current_device;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess)
+        return err;
+    CUdevice dev = 0;
+    CUresult res = drv->ctx_get_device(&dev, NULL);
+    if (res != CUDA_SUCCESS)
+        return fake_fail_cu(res);
+    *device = dev;
     return cudaSuccess;
 }
 
@@ -35,45 +30,81 @@ cudaError_t cudaGetDeviceCount(int *count)
 {
     if (count == NULL)
         return fake_fail(cudaErrorInvalidValue);
-    *count = fake_device_count();
-    return cudaSuccess;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_driver(&drv);
+    if (err != cudaSuccess)
+        return err;
+    return fake_fail_cu(drv->device_get_count(count));
 }
 
-/* Tests recognise the fake by its name; the rest is a plausible compute-capability 9.0 part so
- * programs that size work from the properties do not divide by zero. */
+/* Where each integer property comes from; the real runtime also builds cudaDeviceProp from
+ * device attributes. */
+static CUresult read_attributes(const struct fake_driver *drv, struct cudaDeviceProp *prop,
+                                CUdevice dev)
+{
+    struct {
+        CUdevice_attribute attrib;
+        int *field;
+    } ints[] = {
+        {CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, &prop->major},
+        {CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, &prop->minor},
+        {CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, &prop->multiProcessorCount},
+        {CU_DEVICE_ATTRIBUTE_WARP_SIZE, &prop->warpSize},
+        {CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, &prop->maxThreadsPerBlock},
+        {CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X, &prop->maxThreadsDim[0]},
+        {CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y, &prop->maxThreadsDim[1]},
+        {CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z, &prop->maxThreadsDim[2]},
+        {CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, &prop->maxGridSize[0]},
+        {CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, &prop->maxGridSize[1]},
+        {CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, &prop->maxGridSize[2]},
+        {CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK, &prop->regsPerBlock},
+        {CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID, &prop->pciDeviceID},
+        {CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, &prop->unifiedAddressing},
+        {CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY, &prop->managedMemory},
+        {CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS, &prop->concurrentManagedAccess},
+        {CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, &prop->memoryPoolsSupported},
+        {CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY, &prop->canMapHostMemory},
+    };
+    struct {
+        CUdevice_attribute attrib;
+        size_t *field;
+    } sizes[] = {
+        {CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK, &prop->sharedMemPerBlock},
+        {CU_DEVICE_ATTRIBUTE_TOTAL_CONSTANT_MEMORY, &prop->totalConstMem},
+        {CU_DEVICE_ATTRIBUTE_MAX_PITCH, &prop->memPitch},
+        {CU_DEVICE_ATTRIBUTE_TEXTURE_ALIGNMENT, &prop->textureAlignment},
+        {CU_DEVICE_ATTRIBUTE_TEXTURE_PITCH_ALIGNMENT, &prop->texturePitchAlignment},
+    };
+    CUresult res = CUDA_SUCCESS;
+    for (size_t i = 0; res == CUDA_SUCCESS && i < sizeof ints / sizeof ints[0]; i++)
+        res = drv->device_get_attribute(ints[i].field, ints[i].attrib, dev);
+    for (size_t i = 0; res == CUDA_SUCCESS && i < sizeof sizes / sizeof sizes[0]; i++) {
+        int value = 0;
+        res = drv->device_get_attribute(&value, sizes[i].attrib, dev);
+        *sizes[i].field = (size_t)value;
+    }
+    return res;
+}
+
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
 {
     if (prop == NULL)
         return fake_fail(cudaErrorInvalidValue);
-    if (!fake_valid_device(device))
-        return fake_fail(cudaErrorInvalidDevice);
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_driver(&drv);
+    if (err != cudaSuccess)
+        return err;
+    CUdevice dev = 0;
+    CUresult res = drv->device_get(&dev, device);
+    if (res != CUDA_SUCCESS)
+        return fake_fail_cu(res);
     memset(prop, 0, sizeof *prop);
-    snprintf(prop->name, sizeof prop->name, "gpuprof fake device");
-    prop->totalGlobalMem = fake_device_mem();
-    prop->major = 9;
-    prop->minor = 0;
-    prop->multiProcessorCount = 132;
-    prop->warpSize = 32;
-    prop->maxThreadsPerBlock = 1024;
-    prop->maxThreadsDim[0] = 1024;
-    prop->maxThreadsDim[1] = 1024;
-    prop->maxThreadsDim[2] = 64;
-    prop->maxGridSize[0] = 0x7fffffff;
-    prop->maxGridSize[1] = 65535;
-    prop->maxGridSize[2] = 65535;
-    prop->sharedMemPerBlock = 48 * 1024;
-    prop->totalConstMem = 64 * 1024;
-    prop->regsPerBlock = 65536;
-    prop->memPitch = 0x7fffffff;
-    prop->textureAlignment = FAKE_GRANULE;
-    prop->texturePitchAlignment = 32;
-    prop->pciDeviceID = device;
-    prop->unifiedAddressing = 1;
-    prop->managedMemory = 1;
-    prop->concurrentManagedAccess = 1;
-    prop->memoryPoolsSupported = 1;
-    prop->canMapHostMemory = 1;
-    return cudaSuccess;
+    res = drv->device_get_name(prop->name, (int)sizeof prop->name, dev);
+    if (res == CUDA_SUCCESS)
+        res = drv->device_total_mem(&prop->totalGlobalMem, dev);
+    if (res == CUDA_SUCCESS)
+        res = read_attributes(drv, prop, dev);
+    return fake_fail_cu(res);
 }
 
 cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
@@ -88,20 +119,33 @@ cudaError_t cudaDriverGetVersion(int *driverVersion)
 {
     if (driverVersion == NULL)
         return fake_fail(cudaErrorInvalidValue);
-    *driverVersion = FAKE_CUDA_VERSION;
-    return cudaSuccess;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_driver(&drv);
+    if (err != cudaSuccess)
+        return err;
+    return fake_fail_cu(drv->driver_get_version(driverVersion));
 }
 
-/* All work completes inside the call that issued it, so there is never anything to wait for. */
 cudaError_t cudaDeviceSynchronize(void)
 {
-    return cudaSuccess;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess)
+        return err;
+    return fake_fail_cu(drv->ctx_synchronize(NULL));
 }
 
-/* The real reset destroys the current device's context and with it every allocation made
- * there (device, managed and pinned host alike); the fake frees the same set. */
+/* The real reset destroys the current device's primary context and with it every allocation
+ * made there (device, managed and pinned host alike): cuDevicePrimaryCtxReset. */
 cudaError_t cudaDeviceReset(void)
 {
-    fake_release_device(current_device);
-    return cudaSuccess;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess)
+        return err;
+    CUdevice dev = 0;
+    CUresult res = drv->ctx_get_device(&dev, NULL);
+    if (res == CUDA_SUCCESS)
+        res = drv->primary_ctx_reset(dev);
+    return fake_fail_cu(res);
 }

@@ -1,150 +1,82 @@
-/* Fake libcudart: allocation and free entry points, and cudaMemGetInfo.
+/* Fake libcudart: allocation and free entry points, and cudaMemGetInfo, each a thin layer over
+ * one driver call like the real runtime's:
+ *   cudaMalloc -> cuMemAlloc_v2            cudaFree -> cuMemFree_v2
+ *   cudaMallocPitch, cudaMalloc3D -> cuMemAllocPitch_v2
+ *   cudaMallocManaged -> cuMemAllocManaged cudaMallocHost -> cuMemAllocHost_v2
+ *   cudaHostAlloc -> cuMemHostAlloc        cudaFreeHost -> cuMemFreeHost
+ *   cudaMallocAsync -> cuMemAllocAsync     cudaMallocFromPoolAsync -> cuMemAllocFromPoolAsync
+ *   cudaFreeAsync -> cuMemFreeAsync        (the _ptsz entry points -> the drivers' _ptsz twins)
+ *   cudaMemGetInfo -> cuMemGetInfo_v2
  *
- * Accounting, exactly (tests assert these numbers):
- *   - Each device has FAKECUDA_DEVICE_MEM bytes (default 16 GiB).
- *   - cudaMalloc / cudaMallocAsync / cudaMallocFromPoolAsync charge the requested size rounded
- *     up to a multiple of 512 bytes to their device: the current device for cudaMalloc, the
- *     stream's device for cudaMallocAsync, the pool's device for cudaMallocFromPoolAsync.
- *   - cudaMallocPitch: pitch = width rounded up to 512; charge = pitch * height.
- *     cudaMalloc3D: the same pitch from extent.width; charge = pitch * height * depth.
- *   - cudaMallocManaged is not charged: managed memory can oversubscribe the device.
- *   - cudaMallocHost / cudaHostAlloc (pinned host) are not charged to any device.
- *   - cudaMemGetInfo returns (total - charged, total) for the current device.
- *   - A device request whose charge exceeds the free bytes (or overflows) returns
- *     cudaErrorMemoryAllocation with the pointer set to NULL and nothing charged.
- *   - Size 0 succeeds with a NULL pointer and no charge (as the real runtime does), except
- *     cudaMallocManaged, which the CUDA documentation says rejects size 0 with
- *     cudaErrorInvalidValue.
- *   - cudaFree / cudaFreeHost / cudaFreeAsync of NULL succeed; of a pointer that is not live,
- *     or of the wrong family (cudaFree on pinned host memory, cudaFreeHost on device memory),
- *     return cudaErrorInvalidValue.
- * Async variants run synchronously: the allocation exists when the call returns. */
+ * The accounting is the driver's (driver/drv_memory.c), exactly: requests charged rounded up to
+ * 512 bytes to the current device (the stream's for cudaMallocAsync, the pool's for
+ * cudaMallocFromPoolAsync); pitch = width rounded up to 512 and charge = pitch * rows
+ * (cudaMalloc3D: rows = height * depth); managed and pinned host memory uncharged; OOM gives
+ * cudaErrorMemoryAllocation with a NULL pointer and nothing charged; freeing a pointer that is
+ * not live or of the wrong family is cudaErrorInvalidValue.
+ * What the runtime decides itself, as the real one does: size 0 succeeds with a NULL pointer and
+ * never reaches the driver (except cudaMallocManaged, which rejects it with
+ * cudaErrorInvalidValue as documented); freeing NULL succeeds; a zero-sized pitched request
+ * reports pitch = width rounded up to 512. Async variants run synchronously. */
 #include <stdint.h>
 
 #include "fake_internal.h"
 
-#define DEVICE_SIDE_KINDS                                                                    \
-    (FAKE_KIND_BIT(FAKE_KIND_DEVICE) | FAKE_KIND_BIT(FAKE_KIND_ASYNC) |                      \
-     FAKE_KIND_BIT(FAKE_KIND_MANAGED))
+/* The runtime's own pitch rule for the zero-sized case that never reaches the driver. */
+#define PITCH_ALIGN ((size_t)512)
 
-/* Rounds up to the charge granule; returns 0 when that overflows, which callers treat as OOM. */
-static size_t round_granule(size_t size)
+/* Element size the runtime passes to cuMemAllocPitch; it does not change the pitch here. */
+#define PITCH_ELEMENT 4u
+
+static void *from_dptr(CUdeviceptr p)
 {
-    if (size > SIZE_MAX - (FAKE_GRANULE - 1))
-        return 0;
-    return (size + FAKE_GRANULE - 1) / FAKE_GRANULE * FAKE_GRANULE;
+    return (void *)(uintptr_t)p;
 }
 
-/* The common path of every device-charged allocation; `size` is the exact charge. */
-static cudaError_t alloc_charged(int device, size_t size, enum fake_kind kind, void **out)
+static CUdeviceptr to_dptr(void *p)
 {
-    cudaError_t err = fake_reserve(device, size, size, kind, out);
-    return err == cudaSuccess ? cudaSuccess : fake_fail(err);
-}
-
-static cudaError_t alloc_rounded(int device, size_t size, enum fake_kind kind, void **out)
-{
-    *out = NULL;
-    if (size == 0)
-        return cudaSuccess;
-    size_t charge = round_granule(size);
-    if (charge == 0)
-        return fake_fail(cudaErrorMemoryAllocation);
-    return alloc_charged(device, charge, kind, out);
-}
-
-/* Uncharged memory (managed, pinned host) still gets a device for cudaDeviceReset to clear. */
-static cudaError_t alloc_uncharged(size_t size, enum fake_kind kind, void **out)
-{
-    cudaError_t err = fake_reserve(fake_current_device(), 0, size, kind, out);
-    return err == cudaSuccess ? cudaSuccess : fake_fail(err);
-}
-
-static cudaError_t release(void *ptr, unsigned kinds)
-{
-    if (ptr == NULL)
-        return cudaSuccess;
-    cudaError_t err = fake_release(ptr, kinds);
-    return err == cudaSuccess ? cudaSuccess : fake_fail(err);
-}
-
-/* The pitched path shared by cudaMallocPitch and cudaMalloc3D: `rows` rows of `width` bytes,
- * each padded to pitch = width rounded up to the granule. On failure *pitch is 0. */
-static cudaError_t alloc_pitched(size_t width, size_t rows, void **out, size_t *pitch)
-{
-    *out = NULL;
-    *pitch = 0;
-    size_t p = round_granule(width);
-    if (width == 0 || rows == 0) {
-        *pitch = p;
-        return cudaSuccess;
-    }
-    if (p == 0 || p > SIZE_MAX / rows)
-        return fake_fail(cudaErrorMemoryAllocation);
-    cudaError_t err = alloc_charged(fake_current_device(), p * rows, FAKE_KIND_DEVICE, out);
-    if (err == cudaSuccess)
-        *pitch = p;
-    return err;
+    return (CUdeviceptr)(uintptr_t)p;
 }
 
 cudaError_t cudaMalloc(void **devPtr, size_t size)
 {
     if (devPtr == NULL)
         return fake_fail(cudaErrorInvalidValue);
-    return alloc_rounded(fake_current_device(), size, FAKE_KIND_DEVICE, devPtr);
-}
-
-cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t hStream)
-{
-    if (devPtr == NULL)
-        return fake_fail(cudaErrorInvalidValue);
-    int device = fake_stream_device(hStream);
-    if (device < 0)
-        return fake_fail(cudaErrorInvalidResourceHandle);
-    return alloc_rounded(device, size, FAKE_KIND_ASYNC, devPtr);
-}
-
-cudaError_t cudaMallocFromPoolAsync(void **ptr, size_t size, cudaMemPool_t memPool,
-                                    cudaStream_t stream)
-{
-    if (ptr == NULL || memPool == NULL)
-        return fake_fail(cudaErrorInvalidValue);
-    if (fake_stream_device(stream) < 0)
-        return fake_fail(cudaErrorInvalidResourceHandle);
-    return alloc_rounded(fake_pool_device(memPool), size, FAKE_KIND_ASYNC, ptr);
-}
-
-cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
-{
-    if (devPtr == NULL)
-        return fake_fail(cudaErrorInvalidValue);
     *devPtr = NULL;
-    if (size == 0 || (flags != cudaMemAttachGlobal && flags != cudaMemAttachHost))
-        return fake_fail(cudaErrorInvalidValue);
-    return alloc_uncharged(size, FAKE_KIND_MANAGED, devPtr);
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess || size == 0)
+        return err;
+    CUdeviceptr p = 0;
+    err = fake_fail_cu(drv->mem_alloc(&p, size));
+    *devPtr = from_dptr(p);
+    return err;
 }
 
-cudaError_t cudaMallocHost(void **ptr, size_t size)
+/* The pitched path shared by cudaMallocPitch and cudaMalloc3D: `rows` rows of `width` bytes.
+ * On failure *pitch is 0. */
+static cudaError_t alloc_pitched(size_t width, size_t rows, void **out, size_t *pitch)
 {
-    if (ptr == NULL)
-        return fake_fail(cudaErrorInvalidValue);
-    *ptr = NULL;
-    if (size == 0)
+    *out = NULL;
+    *pitch = 0;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess)
+        return err;
+    if (width == 0 || rows == 0) {
+        *pitch = width > SIZE_MAX - (PITCH_ALIGN - 1)
+                     ? 0
+                     : (width + PITCH_ALIGN - 1) / PITCH_ALIGN * PITCH_ALIGN;
         return cudaSuccess;
-    return alloc_uncharged(size, FAKE_KIND_HOST, ptr);
-}
-
-cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
-{
-    if (pHost == NULL)
-        return fake_fail(cudaErrorInvalidValue);
-    *pHost = NULL;
-    unsigned known = cudaHostAllocPortable | cudaHostAllocMapped | cudaHostAllocWriteCombined;
-    if (flags & ~known)
-        return fake_fail(cudaErrorInvalidValue);
-    if (size == 0)
-        return cudaSuccess;
-    return alloc_uncharged(size, FAKE_KIND_HOST, pHost);
+    }
+    CUdeviceptr p = 0;
+    size_t got = 0;
+    err = fake_fail_cu(drv->mem_alloc_pitch(&p, &got, width, rows, PITCH_ELEMENT));
+    if (err == cudaSuccess) {
+        *out = from_dptr(p);
+        *pitch = got;
+    }
+    return err;
 }
 
 cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
@@ -169,29 +101,137 @@ cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct cudaExtent
     return err;
 }
 
-cudaError_t cudaFree(void *devPtr)
+cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
 {
-    return release(devPtr, DEVICE_SIDE_KINDS);
+    if (devPtr == NULL)
+        return fake_fail(cudaErrorInvalidValue);
+    *devPtr = NULL;
+    if (size == 0 || (flags != cudaMemAttachGlobal && flags != cudaMemAttachHost))
+        return fake_fail(cudaErrorInvalidValue);
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess)
+        return err;
+    CUdeviceptr p = 0;
+    err = fake_fail_cu(drv->mem_alloc_managed(&p, size, flags));
+    *devPtr = from_dptr(p);
+    return err;
 }
 
-cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t hStream)
+cudaError_t cudaMallocHost(void **ptr, size_t size)
 {
-    if (fake_stream_device(hStream) < 0)
-        return fake_fail(cudaErrorInvalidResourceHandle);
-    return release(devPtr, DEVICE_SIDE_KINDS);
+    if (ptr == NULL)
+        return fake_fail(cudaErrorInvalidValue);
+    *ptr = NULL;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess || size == 0)
+        return err;
+    return fake_fail_cu(drv->mem_alloc_host(ptr, size));
+}
+
+cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
+{
+    if (pHost == NULL)
+        return fake_fail(cudaErrorInvalidValue);
+    *pHost = NULL;
+    unsigned known = cudaHostAllocPortable | cudaHostAllocMapped | cudaHostAllocWriteCombined;
+    if (flags & ~known)
+        return fake_fail(cudaErrorInvalidValue);
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess || size == 0)
+        return err;
+    /* cudaHostAlloc* flags have the CU_MEMHOSTALLOC_* values. */
+    return fake_fail_cu(drv->mem_host_alloc(pHost, size, flags));
+}
+
+cudaError_t cudaFree(void *devPtr)
+{
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess || devPtr == NULL)
+        return err;
+    return fake_fail_cu(drv->mem_free(to_dptr(devPtr)));
 }
 
 cudaError_t cudaFreeHost(void *ptr)
 {
-    return release(ptr, FAKE_KIND_BIT(FAKE_KIND_HOST));
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess || ptr == NULL)
+        return err;
+    return fake_fail_cu(drv->mem_free_host(ptr));
 }
 
 cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
 {
     if (free == NULL || total == NULL)
         return fake_fail(cudaErrorInvalidValue);
-    size_t all = fake_device_mem();
-    *total = all;
-    *free = all - fake_charged(fake_current_device());
-    return cudaSuccess;
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    if (err != cudaSuccess)
+        return err;
+    return fake_fail_cu(drv->mem_get_info(free, total));
+}
+
+cudaError_t fake_malloc_async(PFN_cuMemAllocAsync_v11020 alloc, void **devPtr, size_t size,
+                              cudaStream_t stream)
+{
+    if (devPtr == NULL)
+        return fake_fail(cudaErrorInvalidValue);
+    *devPtr = NULL;
+    if (size == 0)
+        return cudaSuccess;
+    CUdeviceptr p = 0;
+    cudaError_t err = fake_fail_cu(alloc(&p, size, stream));
+    *devPtr = from_dptr(p);
+    return err;
+}
+
+cudaError_t fake_malloc_from_pool_async(PFN_cuMemAllocFromPoolAsync_v11020 alloc, void **ptr,
+                                        size_t size, cudaMemPool_t pool, cudaStream_t stream)
+{
+    if (ptr == NULL || pool == NULL)
+        return fake_fail(cudaErrorInvalidValue);
+    *ptr = NULL;
+    if (size == 0)
+        return cudaSuccess;
+    CUdeviceptr p = 0;
+    cudaError_t err = fake_fail_cu(alloc(&p, size, pool, stream));
+    *ptr = from_dptr(p);
+    return err;
+}
+
+cudaError_t fake_free_async(PFN_cuMemFreeAsync_v11020 release, void *devPtr, cudaStream_t stream)
+{
+    if (devPtr == NULL)
+        return cudaSuccess;
+    return fake_fail_cu(release(to_dptr(devPtr), stream));
+}
+
+/* The stream-ordered calls need a current context too: a default stream means its device. */
+cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t hStream)
+{
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    return err != cudaSuccess ? err
+                              : fake_malloc_async(drv->mem_alloc_async, devPtr, size, hStream);
+}
+
+cudaError_t cudaMallocFromPoolAsync(void **ptr, size_t size, cudaMemPool_t memPool,
+                                    cudaStream_t stream)
+{
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    return err != cudaSuccess ? err
+                              : fake_malloc_from_pool_async(drv->mem_alloc_from_pool_async, ptr,
+                                                            size, memPool, stream);
+}
+
+cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t hStream)
+{
+    const struct fake_driver *drv = NULL;
+    cudaError_t err = fake_context(&drv);
+    return err != cudaSuccess ? err : fake_free_async(drv->mem_free_async, devPtr, hStream);
 }

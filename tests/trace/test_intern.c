@@ -104,6 +104,37 @@ static void test_stacktab(void **state)
     gp_trace_stacktab_free(&t);
 }
 
+static void test_stack_cache(void **state)
+{
+    (void)state;
+    struct gp_trace_stack_cache c;
+    const uint64_t a[3] = {1, 2, 3}, b[3] = {1, 2, 4};
+    uint32_t id = 0;
+
+    memset(&c, 0, sizeof(c));
+    uint64_t ha = gp_trace_stack_hash(a, 3), hb = gp_trace_stack_hash(b, 3);
+    assert_true(ha != hb);
+    assert_true(gp_trace_stack_hash(a, 2) != ha); /* the depth is part of the key */
+    assert_int_equal(gp_trace_stack_cache_get(&c, ha, a, 3, &id), 0);
+    gp_trace_stack_cache_put(&c, ha, a, 3, 7);
+    assert_int_equal(gp_trace_stack_cache_get(&c, ha, a, 3, &id), 1);
+    assert_int_equal(id, 7);
+    /* Exact: a forged equal hash with other ips, or another depth, misses. */
+    assert_int_equal(gp_trace_stack_cache_get(&c, ha, b, 3, &id), 0);
+    assert_int_equal(gp_trace_stack_cache_get(&c, ha, a, 2, &id), 0);
+    /* A stack landing in the same slot replaces the old one. */
+    gp_trace_stack_cache_put(&c, ha, b, 3, 9);
+    assert_int_equal(gp_trace_stack_cache_get(&c, ha, a, 3, &id), 0);
+    assert_int_equal(gp_trace_stack_cache_get(&c, ha, b, 3, &id), 1);
+    assert_int_equal(id, 9);
+    /* The empty stack is cacheable too. */
+    uint64_t he = gp_trace_stack_hash(a, 0);
+    gp_trace_stack_cache_put(&c, he, a, 0, 0);
+    assert_int_equal(gp_trace_stack_cache_get(&c, he, b, 0, &id), 1);
+    assert_int_equal(id, 0);
+    gp_trace_stack_cache_free(&c);
+}
+
 /* ---- through the writer ---------------------------------------------------- */
 
 struct hook_log {
@@ -302,6 +333,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strtab),
         cmocka_unit_test(test_stacktab),
+        cmocka_unit_test(test_stack_cache),
         cmocka_unit_test(test_writer_interning),
         cmocka_unit_test(test_writer_node_cap),
         cmocka_unit_test(test_writer_string_cap),

@@ -11,6 +11,7 @@
 #define GPUPROF_FAKECUDA_DRV_INTERNAL_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include <cuda.h>
@@ -122,9 +123,25 @@ CUresult drv_mem_get_info(size_t *free_bytes, size_t *total_bytes);
 CUresult drv_mem_alloc_host(size_t bytesize, void **out);
 CUresult drv_device_total_mem(size_t *bytes, CUdevice dev);
 
-/* drv_ctx_sync.c: context sync and device query shared with the legacy forms. */
-CUresult drv_ctx_synchronize(CUcontext ctx);
-CUresult drv_ctx_get_device(CUdevice *device, CUcontext ctx);
+/* drv_vmm_alloc.c / drv_vmm_va.c: VMM state, all behind drv_vmm_lock (taken before the
+ * registry's lock, never after). A physical allocation lives until it is both released and
+ * unmapped everywhere. */
+struct drv_vmm_alloc {
+    CUmemGenericAllocationHandle handle;
+    size_t size;
+    int device;
+    int fd;        /* memfd backing, so every mapping of the handle shares the same bytes */
+    unsigned maps; /* live cuMemMap mappings of it */
+    int released;  /* cuMemRelease ran: the handle is no longer usable */
+    struct drv_vmm_alloc *next;
+};
+extern pthread_mutex_t drv_vmm_lock;
+/* The allocation behind a handle that has not been released, or NULL. */
+struct drv_vmm_alloc *drv_vmm_find(CUmemGenericAllocationHandle handle);
+/* One mapping of `alloc` went away; frees it if that was the last and it is released. */
+void drv_vmm_unmapped(struct drv_vmm_alloc *alloc);
+/* Validates a CUmemAllocationProp the way cuMemCreate and the granularity query do. */
+CUresult drv_vmm_check_prop(const CUmemAllocationProp *prop);
 
 /* drv_proc.c: the symbol lookup shared by cuGetProcAddress and cuGetProcAddress_v2. */
 CUresult drv_get_proc_address(const char *symbol, void **pfn, int cudaVersion,

@@ -1,0 +1,116 @@
+/* fuzz_reader.c — libFuzzer harness for the streaming trace reader (trace/reader*.c): opens
+ * the input as a trace (fuzz_input.h), iterates every record and looks up everything a record
+ * refers to: header strings, string ids, module paths, stack nodes and whole stacks. The
+ * reader's own promises are checked too (an accepted id resolves, a stack walk ends, an error
+ * is repeated and carries a message), so a broken promise is a crash, not a silent pass. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_input.h"
+#include "gp_trace.h"
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_reader: broken promise: %s (line %d)\n", #cond, __LINE__);       \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static volatile size_t gp_fuzz_sink; /* keeps the reads below from being optimized out */
+
+static void touch(const char *s)
+{
+    if (s)
+        gp_fuzz_sink += strlen(s);
+}
+
+/* Walks a stack from its innermost node: every node resolves and parents come first. */
+static void walk(const struct gp_trace_reader *r, uint32_t id)
+{
+    for (unsigned depth = 0; id != 0; depth++) {
+        const struct gp_stack_node *n = gp_trace_reader_frame(r, id);
+        CHECK(n != NULL);
+        CHECK(n->parent < id);
+        gp_fuzz_sink += (size_t)n->ip;
+        id = n->parent;
+        CHECK(depth < (1u << 24));
+    }
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    /* Inflate on the calling thread unless asked otherwise: coverage stays deterministic. */
+    setenv("GPUPROF_TRACE_THREADS", "0", 0);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct gp_trace_reader *r;
+    char err[256];
+    memset(err, 'x', sizeof err);
+    int rc = gp_trace_reader_open(&r, gp_fuzz_trace_file(data, size), err, sizeof err);
+    if (rc < 0) {
+        CHECK(r == NULL);
+        CHECK(memchr(err, '\0', sizeof err) != NULL && err[0] != '\0');
+        return 0;
+    }
+    const struct gp_trace_header *h = gp_trace_reader_header(r);
+    touch(h->host);
+    touch(h->exe);
+    touch(h->cmdline);
+    touch(h->label);
+    struct gp_record rec;
+    uint32_t max_string = 0, max_frame = 0;
+    while ((rc = gp_trace_reader_next(r, &rec, err, sizeof err)) > 0) {
+        switch (rec.type) {
+        case GP_REC_STRING:
+            CHECK(rec.id > max_string);
+            max_string = rec.id;
+            CHECK(gp_trace_reader_string(r, rec.id) != NULL);
+            touch(gp_trace_reader_string(r, rec.id));
+            break;
+        case GP_REC_MODULE:
+            CHECK(rec.path <= max_string);
+            touch(gp_trace_reader_string(r, rec.path));
+            break;
+        case GP_REC_FRAME:
+            CHECK(rec.id > max_frame);
+            max_frame = rec.id;
+            walk(r, rec.id);
+            break;
+        case GP_REC_ALLOC:
+        case GP_REC_FREE:
+        case GP_REC_MEMINFO:
+        case GP_REC_OOM:
+            CHECK(rec.stack <= max_frame);
+            walk(r, rec.stack);
+            gp_fuzz_sink += strlen(gp_trace_api_name(rec.api)) + strlen(gp_trace_kind_name(rec.kind));
+            break;
+        default:
+            break;
+        }
+    }
+    /* Ids past the end resolve to nothing. */
+    CHECK(gp_trace_reader_string(r, max_string + 1) == NULL);
+    CHECK(gp_trace_reader_frame(r, max_frame + 1) == NULL);
+    CHECK(gp_trace_reader_string(r, 0) == NULL && gp_trace_reader_frame(r, 0) == NULL);
+    if (rc < 0) {
+        /* A failed reader repeats its error. */
+        char again[256];
+        CHECK(gp_trace_reader_next(r, &rec, again, sizeof again) == rc);
+        CHECK(strcmp(err, again) == 0);
+    } else {
+        CHECK(gp_trace_reader_next(r, &rec, err, sizeof err) == 0);
+        gp_fuzz_sink += (size_t)gp_trace_reader_status(r) + (size_t)gp_trace_reader_lost_bytes(r);
+    }
+    gp_fuzz_sink += (size_t)gp_trace_reader_records(r);
+    gp_trace_reader_close(r);
+    return 0;
+}

@@ -1,0 +1,465 @@
+/* make_corpus.c — writes the seed corpus of the fuzz harnesses (tests/fuzz/corpus) into a
+ * directory: valid traces from the real writer, the same traces as decompressed streams in
+ * the harnesses' stream mode (fuzz_input.h), cut ones, damaged ones, and hand-made streams
+ * that break one rule of docs/trace-format.md each. Deterministic: same output every run.
+ *   make_corpus DIR */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "format.h"
+#include "gp_trace.h"
+
+static const char *outdir;
+
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            abort();
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static void put_u8(struct buf *b, uint8_t v) { put(b, &v, 1); }
+
+static void put_varint(struct buf *b, uint64_t v)
+{
+    while (v >= 0x80) {
+        put_u8(b, (uint8_t)(v | 0x80));
+        v >>= 7;
+    }
+    put_u8(b, (uint8_t)v);
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+    put_varint(b, strlen(s));
+    put(b, s, strlen(s));
+}
+
+static void put_record(struct buf *b, uint8_t type, const struct buf *payload)
+{
+    put_u8(b, type);
+    put_varint(b, payload->len);
+    put(b, payload->p, payload->len);
+}
+
+static void save(const char *name, const void *p, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "make_corpus: cannot write %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+}
+
+static uint8_t *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b = {0};
+    uint8_t chunk[4096];
+    size_t k;
+    if (!f)
+        abort();
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        put(&b, chunk, k);
+    fclose(f);
+    *n = b.len;
+    return b.p;
+}
+
+/* The decompressed stream of a gzip file, up to where it could be decoded. */
+static uint8_t *gunzip(const uint8_t *p, size_t n, size_t *out_len)
+{
+    z_stream zs = {0};
+    struct buf b = {0};
+    uint8_t chunk[16384];
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        abort();
+    zs.next_in = (Bytef *)(uintptr_t)p;
+    zs.avail_in = (uInt)n;
+    for (;;) {
+        zs.next_out = chunk;
+        zs.avail_out = sizeof chunk;
+        int rc = inflate(&zs, Z_NO_FLUSH);
+        put(&b, chunk, sizeof chunk - zs.avail_out);
+        if (rc != Z_OK)
+            break;
+    }
+    inflateEnd(&zs);
+    *out_len = b.len;
+    return b.p;
+}
+
+/* Saves a stream in the harnesses' stream mode: mode byte, then the stream. */
+static void save_stream(const char *name, uint8_t mode, const uint8_t *p, size_t n)
+{
+    struct buf b = {0};
+    put_u8(&b, mode);
+    put(&b, p, n);
+    save(name, b.p, b.len);
+    free(b.p);
+}
+
+/* ---- valid traces from the real writer --------------------------------------- */
+static struct gp_trace_writer *open_trace(const char *name, int *fd, const char *label,
+                                          const char *cmdline)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        abort();
+    struct gp_trace_header h = {
+        .version = GP_TRACE_VERSION, .pid = 4242, .ppid = 1, .stack_depth = 8,
+        .realtime_ns = 1700000000000000000ull, .monotonic_ns = 1000000,
+        .host = "fuzzhost", .exe = "/nonexistent/fuzz_app", .cmdline = cmdline, .label = label,
+    };
+    struct gp_trace_writer *w;
+    if (gp_trace_writer_open(&w, *fd, &h, NULL) < 0)
+        abort();
+    /* Paths that exist nowhere: the report's symbolizer must not open real files per input. */
+    gp_trace_writer_module(w, "/nonexistent/fuzz_app", 0x400000, 0x401000, 0x480000);
+    gp_trace_writer_module(w, "/nonexistent/libcudart.so.13", 0x7f0000000000, 0x7f0000010000,
+                           0x7f0000200000);
+    return w;
+}
+
+static struct gp_event *event(uint8_t type, uint8_t api, uint8_t kind, uint64_t t, uint64_t size,
+                              uint64_t ptr, unsigned nframes, uint64_t site)
+{
+    static uint64_t storage[(sizeof(struct gp_event) + 16 * sizeof(uint64_t)) / sizeof(uint64_t)];
+    struct gp_event *ev = (struct gp_event *)(void *)storage;
+    memset(storage, 0, sizeof storage);
+    ev->type = type;
+    ev->api = api;
+    ev->kind = kind;
+    ev->time_ns = 1000000 + t;
+    ev->size = size;
+    ev->ptr = ptr;
+    ev->tid = 77 + (uint32_t)(site % 3);
+    ev->device = 0;
+    ev->nframes = (uint16_t)nframes;
+    for (unsigned i = 0; i < nframes && i < 16; i++) /* site decides the innermost frames */
+        ev->ips[i] = 0x401100 + (i < 2 ? site * 0x40 : 0) + i * 0x10;
+    return ev;
+}
+
+static void valid_traces(void)
+{
+    int fd;
+    /* Every API and memory kind, a failed call, MEMINFO, OOM, dropped events, END. */
+    struct gp_trace_writer *w = open_trace("valid-basic.gz", &fd, "batch=32", "fuzz_app --basic");
+    uint64_t t = 10;
+    for (unsigned api = GP_API_CUDA_MALLOC; api < GP_API_COUNT; api++) {
+        uint8_t kind = api == GP_API_CUDA_MALLOC_MANAGED ? GP_MEM_MANAGED
+                       : (api == GP_API_CUDA_MALLOC_HOST || api == GP_API_CUDA_HOST_ALLOC ||
+                          api == GP_API_CUDA_FREE_HOST) ? GP_MEM_HOST_PINNED : GP_MEM_DEVICE;
+        uint8_t type = api == GP_API_CUDA_MEM_GET_INFO ? GP_REC_MEMINFO
+                       : (api == GP_API_CUDA_FREE || api == GP_API_CUDA_FREE_ASYNC ||
+                          api == GP_API_CUDA_FREE_HOST) ? GP_REC_FREE : GP_REC_ALLOC;
+        struct gp_event *ev = event(type, (uint8_t)api, kind, t += 100, 1ull << (10 + api % 20),
+                                    0x7f1000000000 + api * 0x100000, 6, api);
+        if (type == GP_REC_FREE)
+            ev->ptr = 0x7f1000000000 + (api - 1) * 0x100000;
+        if (type == GP_REC_MEMINFO)
+            ev->aux1 = 16ull << 30;
+        if (api == GP_API_CUDA_MALLOC_PITCH)
+            ev->aux1 = 512;
+        gp_trace_writer_event(w, ev);
+    }
+    struct gp_event *ev = event(GP_REC_ALLOC, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, t += 100, 1ull << 40, 0, 5, 9);
+    ev->result = 2; /* cudaErrorMemoryAllocation */
+    gp_trace_writer_event(w, ev);
+    ev = event(GP_REC_OOM, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, t += 1, 1ull << 40, 0, 5, 9);
+    ev->result = 2;
+    ev->aux1 = 1 << 20;
+    ev->aux2 = 16ull << 30;
+    gp_trace_writer_event(w, ev);
+    gp_trace_writer_dropped(w, 5);
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* Allocation churn from several sites: reused pointers, frees of unknown and null
+     * pointers, an address handed out twice. */
+    w = open_trace("valid-churn.gz", &fd, "", "fuzz_app --churn");
+    for (unsigned i = 0; i < 400; i++) {
+        uint64_t ptr = 0x7f2000000000 + (i % 7) * 0x10000;
+        gp_trace_writer_event(w, event(GP_REC_ALLOC, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, t += 7,
+                                       4096 * (1 + i % 5), ptr, 4 + i % 4, i % 6));
+        if (i % 3 != 0)
+            gp_trace_writer_event(w, event(GP_REC_FREE, GP_API_CUDA_FREE, GP_MEM_DEVICE, t += 5,
+                                           0, ptr, 3, i % 6));
+    }
+    gp_trace_writer_event(w, event(GP_REC_FREE, GP_API_CUDA_FREE, GP_MEM_DEVICE, t += 5, 0, 0, 2, 1));
+    gp_trace_writer_event(w, event(GP_REC_FREE, GP_API_CUDA_FREE, GP_MEM_DEVICE, t += 5, 0, 0xdead0000, 2, 1));
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* Only the header and END. */
+    w = open_trace("valid-empty.gz", &fd, "", "");
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* Header strings with control characters, invalid UTF-8 and quotes; deep stacks. */
+    w = open_trace("valid-strings.gz", &fd, "label \"quoted\"\n\x1b[31m\xff\xfe \xc3\xa9",
+                   "fuzz_app --arg='\\' \t\x01");
+    for (unsigned i = 0; i < 20; i++)
+        gp_trace_writer_event(w, event(GP_REC_ALLOC, GP_API_CUDA_MALLOC_MANAGED, GP_MEM_MANAGED,
+                                       t += 3, 1 << 20, 0x7f3000000000 + i * 0x100000, 16, i));
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* Flushed, then the process "dies": no END, no gzip trailer. */
+    w = open_trace("valid-flushed.gz", &fd, "", "fuzz_app --killed");
+    for (unsigned i = 0; i < 50; i++)
+        gp_trace_writer_event(w, event(GP_REC_ALLOC, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, t += 11,
+                                       1 << 16, 0x7f4000000000 + i * 0x10000, 5, i % 4));
+    gp_trace_writer_flush(w);
+    gp_trace_writer_abandon(w);
+    close(fd);
+}
+
+/* ---- variants of the valid traces ---------------------------------------------------- */
+static void variants(const char *name)
+{
+    char path[4096], out[4096];
+    size_t n, slen;
+    snprintf(path, sizeof path, "%s/%s.gz", outdir, name);
+    uint8_t *raw = read_all(path, &n);
+    uint8_t *stream = gunzip(raw, n, &slen);
+
+    snprintf(out, sizeof out, "stream-%s", name);
+    save_stream(out, 0x00, stream, slen);
+    snprintf(out, sizeof out, "stream-cut-%s", name);
+    save_stream(out, 0x01, stream, slen * 2 / 3);
+    snprintf(out, sizeof out, "raw-cut-half-%s.gz", name);
+    save(out, raw, n / 2);
+    snprintf(out, sizeof out, "raw-cut-trailer-%s.gz", name);
+    save(out, raw, n - 3);
+    uint8_t *bad = malloc(n + 8);
+    if (!bad)
+        abort();
+    memcpy(bad, raw, n);
+    bad[n / 2] ^= 0x55;
+    snprintf(out, sizeof out, "raw-flipped-%s.gz", name);
+    save(out, bad, n);
+    memcpy(bad, raw, n);
+    memcpy(bad + n, "garbage!", 8);
+    snprintf(out, sizeof out, "raw-trailing-%s.gz", name);
+    save(out, bad, n + 8);
+    free(bad);
+    free(stream);
+    free(raw);
+}
+
+/* ---- hand-made streams, each breaking one rule ----------------------------------------- */
+static void header_record(struct buf *b, uint64_t version)
+{
+    struct buf h = {0};
+    put_varint(&h, version);
+    put_varint(&h, 4242);
+    put_varint(&h, 1);
+    put_varint(&h, 8);
+    put_varint(&h, 1700000000000000000ull);
+    put_varint(&h, 1000000);
+    put_str(&h, "host");
+    put_str(&h, "/nonexistent/app");
+    put_str(&h, "app");
+    put_str(&h, "");
+    put_record(b, GP_REC_HEADER, &h);
+    free(h.p);
+}
+
+static void preamble(struct buf *b, uint64_t version)
+{
+    put(b, GP_TRACE_MAGIC, GP_TRACE_MAGIC_LEN);
+    put_varint(b, version);
+    header_record(b, version);
+}
+
+static void put_simple(struct buf *b, uint8_t type, const uint64_t *v, size_t n)
+{
+    struct buf p = {0};
+    for (size_t i = 0; i < n; i++)
+        put_varint(&p, v[i]);
+    put_record(b, type, &p);
+    free(p.p);
+}
+
+#define SIMPLE(b, type, ...)                                                                       \
+    put_simple(b, type, (const uint64_t[]){__VA_ARGS__},                                           \
+               sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t))
+
+static void handmade(void)
+{
+    struct buf b;
+    const uint64_t alloc_mask = GP_EVF_TID | GP_EVF_SIZE | GP_EVF_PTR | GP_EVF_STACK;
+
+    /* A small valid stream: string, module, two frames, alloc and free, END. */
+#define BASE(b)                                                                                    \
+    do {                                                                                           \
+        memset(&b, 0, sizeof b);                                                                   \
+        preamble(&b, GP_TRACE_VERSION);                                                            \
+        put_record(&b, GP_REC_STRING, &(struct buf){(uint8_t *)"/nonexistent/lib.so", 19, 19});    \
+        SIMPLE(&b, GP_REC_MODULE, 1, 0x1000, 0x2000, 0x9000);                                      \
+        SIMPLE(&b, GP_REC_FRAME, 0, 0x2345);                                                       \
+        SIMPLE(&b, GP_REC_FRAME, 1, 0x2456);                                                       \
+        SIMPLE(&b, GP_REC_ALLOC, 20, GP_API_CUDA_MALLOC, alloc_mask, 9, 4096, 0x10000, 2);         \
+    } while (0)
+
+    BASE(b);
+    SIMPLE(&b, GP_REC_FREE, 20, GP_API_CUDA_FREE, GP_EVF_PTR | GP_EVF_STACK, 0, 1);
+    SIMPLE(&b, GP_REC_END, 2, 0);
+    save_stream("hand-valid", 0x00, b.p, b.len);
+    save_stream("hand-valid-cut", 0x01, b.p, b.len);
+    save_stream("hand-valid-cut-deeper", 0x0b, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* a stack node that does not exist yet */
+    SIMPLE(&b, GP_REC_FREE, 20, GP_API_CUDA_FREE, GP_EVF_PTR | GP_EVF_STACK, 0, 9);
+    save_stream("hand-undefined-stack", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* a frame whose parent comes later */
+    SIMPLE(&b, GP_REC_FRAME, 7, 0x2567);
+    save_stream("hand-undefined-parent", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* a module naming a string that was never defined */
+    SIMPLE(&b, GP_REC_MODULE, 5, 0, 0x3000, 0x4000);
+    save_stream("hand-undefined-string", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* records after END */
+    SIMPLE(&b, GP_REC_END, 1, 0);
+    SIMPLE(&b, GP_REC_DROPPED, 3);
+    save_stream("hand-after-end", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* a second HEADER */
+    header_record(&b, GP_TRACE_VERSION);
+    save_stream("hand-second-header", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* a record type from a later version (skipped), then END */
+    SIMPLE(&b, 0x55, 1, 2, 3);
+    SIMPLE(&b, GP_REC_END, 1, 0);
+    save_stream("hand-unknown-type", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* a payload length over the limit */
+    put_u8(&b, GP_REC_STRING);
+    put_varint(&b, (uint64_t)GP_TRACE_MAX_RECORD + 1);
+    put(&b, "abc", 3);
+    save_stream("hand-huge-length", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* a length varint that never ends */
+    put_u8(&b, GP_REC_STRING);
+    put(&b, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11);
+    save_stream("hand-bad-length-varint", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* an event whose fields run past its payload, and one out of range */
+    {
+        struct buf p = {0};
+        put_varint(&p, 5);
+        put_varint(&p, GP_API_CUDA_MALLOC);
+        put_varint(&p, GP_EVF_SIZE | GP_EVF_DEVICE | GP_EVF_RESULT | GP_EVF_AUX1 | GP_EVF_AUX2 | (1u << 12));
+        put_varint(&p, 100);
+        put_record(&b, GP_REC_ALLOC, &p);
+        free(p.p);
+    }
+    save_stream("hand-short-event", 0x00, b.p, b.len);
+    free(b.p);
+    BASE(b);
+    SIMPLE(&b, GP_REC_ALLOC, 5, 300, GP_EVF_DEVICE, UINT64_MAX);
+    save_stream("hand-range-event", 0x00, b.p, b.len);
+    free(b.p);
+
+    BASE(b); /* future mask bits, huge sizes and times, a negative time delta */
+    SIMPLE(&b, GP_REC_ALLOC, UINT64_MAX, GP_API_CUDA_MALLOC, alloc_mask | (1u << 15), 1, UINT64_MAX,
+           UINT64_MAX, 2, 1, 2);
+    SIMPLE(&b, GP_REC_ALLOC, 1, GP_API_CUDA_MALLOC_MANAGED, alloc_mask | GP_EVF_KIND, 1,
+           UINT64_MAX, 8, 2, 200);
+    SIMPLE(&b, GP_REC_OOM, 3, 99, GP_EVF_SIZE | GP_EVF_AUX1 | GP_EVF_AUX2, UINT64_MAX, UINT64_MAX, 0);
+    SIMPLE(&b, GP_REC_MEMINFO, 3, GP_API_CUDA_MEM_GET_INFO, GP_EVF_SIZE | GP_EVF_AUX1, UINT64_MAX, 1);
+    SIMPLE(&b, GP_REC_END, 5, 0);
+    save_stream("hand-extremes", 0x00, b.p, b.len);
+    free(b.p);
+
+    /* Broken preambles. */
+    memset(&b, 0, sizeof b);
+    preamble(&b, 0);
+    save_stream("hand-version-0", 0x00, b.p, b.len);
+    free(b.p);
+    memset(&b, 0, sizeof b);
+    preamble(&b, GP_TRACE_VERSION + 1);
+    save_stream("hand-version-next", 0x00, b.p, b.len);
+    free(b.p);
+    memset(&b, 0, sizeof b);
+    put(&b, "GPUPROX\0\x01", 9);
+    save_stream("hand-bad-magic", 0x00, b.p, b.len);
+    free(b.p);
+    memset(&b, 0, sizeof b);
+    put(&b, GP_TRACE_MAGIC, GP_TRACE_MAGIC_LEN);
+    put_varint(&b, GP_TRACE_VERSION);
+    {
+        struct buf h = {0};
+        put_varint(&h, GP_TRACE_VERSION);
+        put_varint(&h, 1);
+        put_varint(&h, 1);
+        put_varint(&h, 1);
+        put_varint(&h, 1);
+        put_varint(&h, 1);
+        put_varint(&h, 1000); /* a string longer than the record */
+        put(&h, "host", 4);
+        put_record(&b, GP_REC_HEADER, &h);
+        free(h.p);
+    }
+    save_stream("hand-header-overrun", 0x00, b.p, b.len);
+    free(b.p);
+    memset(&b, 0, sizeof b);
+    put(&b, GP_TRACE_MAGIC, GP_TRACE_MAGIC_LEN);
+    put_varint(&b, GP_TRACE_VERSION);
+    SIMPLE(&b, GP_REC_STRING, 1);
+    save_stream("hand-no-header", 0x00, b.p, b.len);
+    free(b.p);
+
+    /* Files that are not gzip, or barely. */
+    save("file-empty.gz", "", 0);
+    save("file-one-byte.gz", "\x1f", 1);
+    save("file-gzip-magic-only.gz", "\x1f\x8b\x08\x00", 4);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: make_corpus DIR\n");
+        return 2;
+    }
+    outdir = argv[1];
+    valid_traces();
+    static const char *const names[] = {"valid-basic", "valid-churn", "valid-empty", "valid-strings",
+                                        "valid-flushed"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        variants(names[i]);
+    handmade();
+    return 0;
+}
