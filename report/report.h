@@ -300,6 +300,8 @@ struct gp_report_frame {
     uint32_t line;        /* 0 when unknown */
     const char *module;   /* NULL when no module covers ip */
     uint64_t offset;      /* ip - load bias of the module (ip when no module) */
+    int python;           /* a Python frame: function, file, line from the trace; no module,
+                           * offset 0 */
 };
 
 struct gp_report_symbolizer;
@@ -309,7 +311,8 @@ void gp_report_symbolizer_free(struct gp_report_symbolizer *s);
 /* Fills out (pointers stay valid until the symbolizer is freed). Lookups that fail give
  * "??" frames; the only error is -ENOMEM. */
 int gp_report_symbolize(struct gp_report_symbolizer *s, uint64_t ip, struct gp_report_frame *out);
-/* Frames of a stack, innermost first; returns how many, or -ENOMEM. */
+/* Frames of a stack: its Python frames innermost first, then its native frames innermost
+ * first (the order every view shows); returns how many, or -ENOMEM. */
 int gp_report_symbolize_stack(struct gp_report_symbolizer *s, uint32_t stack,
                               struct gp_report_frame *out, size_t max);
 

@@ -111,6 +111,18 @@ static void resolve(struct gp_report_symbolizer *s, uint64_t ip, struct gp_repor
     f->ip = ip;
     f->function = "??";
     f->offset = ip;
+    uint32_t py = gp_trace_pyframe_id(ip);
+    if (py) { /* written by the shim with its names: nothing to look up */
+        const struct gp_trace_pyframe *pf = gp_trace_reader_pyframe(s->m->reader, py);
+        f->python = 1;
+        f->offset = 0;
+        if (pf) {
+            f->function = pf->function ? pf->function : "??";
+            f->file = pf->file;
+            f->line = pf->line;
+        }
+        return;
+    }
     int32_t mi = gp_report_modmap_find(&s->modmap, addr);
     if (mi < 0)
         return;
@@ -159,10 +171,17 @@ int gp_report_symbolize_stack(struct gp_report_symbolizer *s, uint32_t stack,
 {
     size_t n = gp_report_model_stack(s->m, stack, s->ips,
                                      max < GP_TRACE_MAX_FRAMES ? max : GP_TRACE_MAX_FRAMES);
-    for (size_t i = 0; i < n; i++) {
-        int rc = gp_report_symbolize(s, s->ips[i], &out[i]);
-        if (rc < 0)
-            return rc;
+    /* Python frames first: the code a user can change. Stable, so each part keeps its
+     * innermost-first order (the shim puts them outermost in the trie). */
+    size_t k = 0;
+    for (int pass = 1; pass >= 0; pass--) {
+        for (size_t i = 0; i < n; i++) {
+            if ((gp_trace_pyframe_id(s->ips[i]) != 0) != pass)
+                continue;
+            int rc = gp_report_symbolize(s, s->ips[i], &out[k++]);
+            if (rc < 0)
+                return rc;
+        }
     }
     return (int)n;
 }

@@ -28,8 +28,13 @@ static int write_frames(struct gp_report_json *j, struct gp_report *r, uint32_t 
         gp_report_json_string(j, "file", f->file);
         gp_report_json_u64(j, "line", f->line);
         gp_report_json_string(j, "module", f->module);
-        gp_report_json_u64(j, "offset", f->offset);
-        gp_report_json_u64(j, "ip", f->ip);
+        /* A Python frame has no address; native frames stay as they always were. */
+        if (f->python) {
+            gp_report_json_bool(j, "python", 1);
+        } else {
+            gp_report_json_u64(j, "offset", f->offset);
+            gp_report_json_u64(j, "ip", f->ip);
+        }
         gp_report_json_object_end(j);
     }
     gp_report_json_array_end(j);

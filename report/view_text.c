@@ -45,7 +45,7 @@ static void print_frame(FILE *f, const char *indent, const struct gp_report_fram
     } else {
         fprintf(f, "0x%" PRIx64, fr->ip);
     }
-    fputs(")\n", f);
+    fputs(fr->python ? ") [Python]\n" : ")\n", f);
 }
 
 static int print_stack(FILE *f, const char *indent, struct gp_report *r, uint32_t stack)
@@ -56,10 +56,18 @@ static int print_stack(FILE *f, const char *indent, struct gp_report *r, uint32_
         return n;
     if (n == 0)
         fprintf(f, "%s      (no stack recorded)\n", indent);
-    for (int i = 0; i < n && i < TEXT_MAX_FRAMES; i++)
-        print_frame(f, indent, &frames[i]);
-    if (n > TEXT_MAX_FRAMES)
-        fprintf(f, "%s      ... %d more frames\n", indent, n - TEXT_MAX_FRAMES);
+    /* Python frames come first; each part gets its own limit so a deep Python stack
+     * does not hide the native frame that called CUDA. */
+    int npy = 0;
+    while (npy < n && frames[npy].python)
+        npy++;
+    for (int part = 0, from = 0, to = npy; part < 2; part++, from = npy, to = n) {
+        for (int i = from; i < to && i < from + TEXT_MAX_FRAMES; i++)
+            print_frame(f, indent, &frames[i]);
+        if (to - from > TEXT_MAX_FRAMES)
+            fprintf(f, "%s      ... %d more %sframes\n", indent, to - from - TEXT_MAX_FRAMES,
+                    part == 0 ? "Python " : "");
+    }
     return 0;
 }
 

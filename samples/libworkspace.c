@@ -29,6 +29,8 @@ static struct {
     PFN_cuMemFree_v3020 mem_free;
 } drv;
 
+/* Kept for the life of the process, as a static runtime keeps the driver it loaded. */
+static void *driver_handle;
 static CUdeviceptr workspace;
 static int retained_primary;
 
@@ -48,13 +50,14 @@ static int load_driver(void)
     static int loaded;
     if (loaded)
         return 1;
-    void *handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (handle == NULL) {
+    if (driver_handle == NULL)
+        driver_handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (driver_handle == NULL) {
         fprintf(stderr, "libworkspace: %s\n", dlerror());
         return 0;
     }
     PFN_cuGetProcAddress_v12000 get_proc =
-        (PFN_cuGetProcAddress_v12000)dlsym(handle, "cuGetProcAddress_v2");
+        (PFN_cuGetProcAddress_v12000)dlsym(driver_handle, "cuGetProcAddress_v2");
     if (get_proc == NULL) {
         fprintf(stderr, "libworkspace: libcuda.so.1 has no cuGetProcAddress_v2\n");
         return 0;

@@ -24,6 +24,7 @@ struct gp_shim_options {
     uint64_t buffer;    /* GPUPROF_BUFFER: bytes of event queue */
     unsigned flush_ms;  /* GPUPROF_FLUSH_MS: longest time between gzip sync flushes */
     bool enabled;       /* GPUPROF_ENABLE */
+    bool python_stacks; /* GPUPROF_PYTHON_STACKS: Python frames on events (stack_python.c) */
 };
 GP_HIDDEN void gp_shim_options_load(struct gp_shim_options *o);
 /* Parsers shared with the tests: 0 on success, -EINVAL when the text is not a valid value. */

@@ -31,6 +31,8 @@ static const struct gp_opt_desc gp_opts[] = {
      "bytes of event queue between program threads and the writer"},
     {"GPUPROF_FLUSH_MS", GP_OPT_UINT, "1000", 10, 60000, GP_OPT(flush_ms),
      "longest time between flushes to disk"},
+    {"GPUPROF_PYTHON_STACKS", GP_OPT_BOOL, "1", 0, 1, GP_OPT(python_stacks),
+     "0 records native frames only in Python programs"},
 };
 
 int gp_shim_parse_bool(const char *s, bool *out)

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "stack.h"
+#include "stack_python.h"
 
 GP_TLS int gp_shim_in_hook;
 static GP_TLS uint32_t gp_tid_cache;
@@ -84,7 +85,7 @@ gp_shim_event_begin(uint8_t type, uint8_t api, uint8_t kind)
     ev->kind = kind;
     ev->tid = gp_shim_tid();
     ev->device = -1;
-    ev->nframes = (uint16_t)gp_stack_capture(ev->ips, gp_queue_depth(gp_shim_g.queue));
+    ev->nframes = (uint16_t)gp_stack_capture_all(ev->ips, gp_queue_depth(gp_shim_g.queue));
     ev->time_ns = gp_shim_now();
     return ev;
 }

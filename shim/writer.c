@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "stack_python.h"
 
 #define GP_MODULES_MAX 4096
 #define GP_IDLE_SLEEP_MIN_NS 1000000ull   /* 1 ms right after activity */
@@ -156,6 +157,7 @@ static int gp_writer_open_trace(void)
         return rc;
     }
     gp_trace_writer_set_new_ip_hook(gp_wr.w, gp_module_new_ip, NULL);
+    gp_trace_writer_set_pyframe_resolver(gp_wr.w, gp_py_resolve, NULL);
     gp_wr.fd = fd;
     return 0;
 }

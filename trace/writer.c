@@ -402,7 +402,7 @@ static int intern_stack(struct gp_trace_writer *w, const uint64_t *ips, unsigned
         if (!id) {
             if (w->stacks.count >= w->stacks.max)
                 break;
-            rc = ip & GP_TRACE_PY_TAG ? 0 : announce_ip(w, ip);
+            rc = (ip & GP_TRACE_PY_TAG) ? 0 : announce_ip(w, ip);
             if (rc < 0)
                 goto out;
             if (gp_trace_stacktab_add(&w->stacks, node, ip, &id) < 0)

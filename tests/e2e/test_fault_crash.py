@@ -1,7 +1,9 @@
-"""Fault: the program crashes on its own (abort(), SIGSEGV) after allocating. The shim installs
-no signal handler, so the crash is the program's own: same signal, same output. The trace is
-readable up to the shim's last periodic flush (truncated, never damaged); a crash before the
-first flush leaves no file or an empty one, which the report refuses with one line."""
+"""Fault: the program crashes on its own (abort(), SIGSEGV) after allocating. Whatever the shim
+does on the way out (its fatal-signal handler asks for a last flush, then re-raises), the
+crash is the program's own: same signal, same output, nothing added on stderr. The trace is
+readable (truncated, never damaged) and holds the allocations made before the crash; a crash
+right at the start may leave no file or an empty one, which the report refuses in one line,
+never by crashing itself."""
 import glob
 import os
 import signal

@@ -60,7 +60,9 @@ static size_t driver_free(void)
 /* The runtime loads the driver at its first call; then this program can reach the same copy. */
 static int open_driver(void)
 {
-    if (dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD) != NULL) {
+    void *early = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (early != NULL) {
+        dlclose(early);
         fprintf(stderr, "fakecuda_layering: libcuda.so.1 loaded before any CUDA call\n");
         return 0;
     }
@@ -210,6 +212,7 @@ static int run_nodriver(void)
     /* The runtime is the fake (by LD_LIBRARY_PATH); the driver must be nowhere at all. */
     void *real = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (real != NULL) {
+        dlclose(real);
         printf("fakecuda_layering: a libcuda.so.1 is installed, skipping\n");
         return 77;
     }
