@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures what docs/benchmarks.md reports, in one run on this machine:
 #  1. cost per intercepted event: N cudaMalloc/cudaFree pairs on the stand-ins with and
-#     without libgpuprof.so, next to heaptrack tracing the same loop over malloc/free;
+#     without libgpuprof.so (and the same through the driver layer), next to heaptrack
+#     tracing the same loop over malloc/free;
 #  2. trace bytes per event, gpuprof's and heaptrack's;
 #  3. gpuprof-report speed and peak memory on a 10-million-event trace (and a 1-million one,
 #     to show memory does not grow with length).
@@ -33,6 +34,10 @@ plain_n=$(best_ns "$b/bench/bench_alloc_loop" "$n")
 plain_0=$(best_ns "$b/bench/bench_alloc_loop" 0)
 shim_n=$(best_ns env LD_PRELOAD="$b/lib/libgpuprof.so" GPUPROF_OUTPUT="$work/g.%p.gz" "$b/bench/bench_alloc_loop" "$n")
 shim_0=$(best_ns env LD_PRELOAD="$b/lib/libgpuprof.so" GPUPROF_OUTPUT="$work/g0.%p.gz" "$b/bench/bench_alloc_loop" 0)
+dplain_n=$(best_ns "$b/bench/bench_alloc_loop" "$n" driver)
+dplain_0=$(best_ns "$b/bench/bench_alloc_loop" 0 driver)
+dshim_n=$(best_ns env LD_PRELOAD="$b/lib/libgpuprof.so" GPUPROF_OUTPUT="$work/d.%p.gz" "$b/bench/bench_alloc_loop" "$n" driver)
+dshim_0=$(best_ns env LD_PRELOAD="$b/lib/libgpuprof.so" GPUPROF_OUTPUT="$work/d0.%p.gz" "$b/bench/bench_alloc_loop" 0 driver)
 unset LD_LIBRARY_PATH
 malloc_n=$(best_ns "$b/bench/bench_malloc_loop" "$n")
 malloc_0=$(best_ns "$b/bench/bench_malloc_loop" 0)
@@ -45,6 +50,7 @@ events=$((2 * n))
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "pairs: $n  (events: $events)"
 echo "gpuprof   cost/event: $(per_event "$shim_n" "$shim_0" "$plain_n" "$plain_0") ns   (plain loop $((plain_n / 1000000)) ms, traced $((shim_n / 1000000)) ms)"
+echo "gpuprof   cost/event, driver layer (cuMemAlloc_v2 via cudaGetDriverEntryPointByVersion): $(per_event "$dshim_n" "$dshim_0" "$dplain_n" "$dplain_0") ns"
 echo "heaptrack cost/event: $(per_event "$ht_n" "$ht_0" "$malloc_n" "$malloc_0") ns   (plain loop $((malloc_n / 1000000)) ms, traced $((ht_n / 1000000)) ms)"
 echo "gpuprof   trace bytes/event: $(awk -v s="$(stat -c %s "$gp_file")" -v e="$events" 'BEGIN { printf "%.2f", s / e }')"
 echo "heaptrack trace bytes/event: $(awk -v s="$(stat -c %s "$ht_file")" -v e="$events" 'BEGIN { printf "%.2f", s / e }') ($(basename "$ht_file"))"
