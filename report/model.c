@@ -269,6 +269,26 @@ static int add_module(struct gp_report_model *m, const struct gp_record *rec)
     return 0;
 }
 
+static void apply_pool(struct gp_report_pools *p, const struct gp_record *rec)
+{
+    size_t i = 0;
+    while (i < p->n && p->v[i].handle != rec->ptr)
+        i++;
+    if (i == p->n) {
+        if (p->n == GP_REPORT_MAX_POOLS) {
+            p->ignored++;
+            return;
+        }
+        p->v[p->n++] = (struct gp_report_pool){.handle = rec->ptr, .reserved = 0};
+    }
+    p->reserved += rec->size - p->v[i].reserved; /* unsigned wrap cancels out */
+    p->v[i].reserved = rec->size;
+    if (p->reserved > p->peak) {
+        p->peak = p->reserved;
+        p->peak_time_ns = rec->time_ns;
+    }
+}
+
 static int apply(struct gp_report_model *m, const struct gp_record *rec)
 {
     switch (rec->type) {
@@ -285,6 +305,9 @@ static int apply(struct gp_report_model *m, const struct gp_record *rec)
         m->counts.oom++;
         if (rec->aux2 > m->device_total_bytes)
             m->device_total_bytes = rec->aux2;
+        return 0;
+    case GP_REC_POOL:
+        apply_pool(&m->pools, rec);
         return 0;
     case GP_REC_DROPPED:
         m->health.dropped_records += rec->count;
@@ -308,7 +331,7 @@ static int apply(struct gp_report_model *m, const struct gp_record *rec)
 static int is_event(uint8_t type)
 {
     return type == GP_REC_ALLOC || type == GP_REC_FREE || type == GP_REC_MEMINFO ||
-           type == GP_REC_OOM;
+           type == GP_REC_OOM || type == GP_REC_POOL;
 }
 
 int gp_report_model_replay(struct gp_report_model *m, char *err, size_t errlen)

@@ -125,6 +125,19 @@ struct gp_report_health {
     uint64_t end_events;
 };
 
+/* Stream-ordered memory pools: what each holds from the device (POOL records). */
+#define GP_REPORT_MAX_POOLS 1024
+struct gp_report_pool {
+    uint64_t handle, reserved;
+};
+struct gp_report_pools {
+    struct gp_report_pool v[GP_REPORT_MAX_POOLS];
+    size_t n;
+    uint64_t reserved;            /* all pools, now */
+    uint64_t peak, peak_time_ns;  /* all pools, at most; absolute time */
+    uint64_t ignored;             /* records for pools beyond the table */
+};
+
 struct gp_report_module {
     char *path;
     uint64_t load_bias, start, end;
@@ -165,6 +178,7 @@ struct gp_report_model {
     uint64_t live_bytes[GP_MEM_KIND_COUNT];
     uint64_t live_count[GP_MEM_KIND_COUNT];
     uint64_t device_total_bytes; /* largest device total seen in MEMINFO/OOM, 0 = unknown */
+    struct gp_report_pools pools;
     /* One map per name space: pointers (device, managed, pinned host), cuMemCreate
      * handles, reserved address ranges, mappings. The same number can live in several. */
     struct gp_report_livemap live[GP_REPORT_SPACES];

@@ -121,6 +121,12 @@ static int write_memory(struct gp_report_json *j, struct gp_report *r)
     gp_report_json_u64(j, "peak_reserved_bytes", p->bytes[GP_MEM_DEVICE]);
     gp_report_json_u64(j, "peak_time_ns", gp_report_model_rel_ns(m, p->time_ns[GP_MEM_DEVICE]));
     gp_report_json_u64(j, "sites_at_peak", p->sites.total_sites);
+    gp_report_json_object_begin(j, "pools");
+    gp_report_json_u64(j, "count", m->pools.n);
+    gp_report_json_u64(j, "peak_reserved_bytes", m->pools.peak);
+    gp_report_json_u64(j, "peak_time_ns", m->pools.peak ? gp_report_model_rel_ns(m, m->pools.peak_time_ns) : 0);
+    gp_report_json_u64(j, "reserved_at_exit_bytes", m->pools.reserved);
+    gp_report_json_object_end(j);
     write_libs(j, m, "libraries_at_peak", &p->sites);
     rc = write_sites(j, r, "top_sites_at_peak", &p->sites);
     if (rc < 0)

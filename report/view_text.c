@@ -158,6 +158,19 @@ static int print_peaks(FILE *f, struct gp_report *r)
     return 0;
 }
 
+static void print_pools(FILE *f, const struct gp_report_model *m)
+{
+    char t[48];
+    if (m->pools.n == 0)
+        return;
+    fprintf(f, "\nMemory pools (stream-ordered allocations): %zu pool%s, reserved at most ",
+            m->pools.n, m->pools.n == 1 ? "" : "s");
+    print_bytes(f, m->pools.peak);
+    fprintf(f, " at %s, ", gp_report_fmt_secs(t, sizeof(t), gp_report_model_rel_ns(m, m->pools.peak_time_ns)));
+    print_bytes(f, m->pools.reserved);
+    fputs(" at exit\n", f);
+}
+
 static int print_leaks(FILE *f, struct gp_report *r)
 {
     fputs("\nMemory still held at exit:\n", f);
@@ -241,8 +254,10 @@ int gp_report_view_text(FILE *f, struct gp_report *r)
 {
     print_run(f, r->model);
     int rc = print_peaks(f, r);
-    if (rc == 0)
+    if (rc == 0) {
+        print_pools(f, r->model);
         rc = print_leaks(f, r);
+    }
     if (rc == 0)
         rc = print_ooms(f, r);
     if (rc < 0)

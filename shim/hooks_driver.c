@@ -46,6 +46,7 @@ CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStream);
     X(cuMemAddressReserve, "cuMemAddressReserve", 10020, 0)                                        \
     X(cuMemAddressFree, "cuMemAddressFree", 10020, 0)                                              \
     X(cuMemGetInfo_v2, "cuMemGetInfo", 3020, 0)                                                    \
+    X(cuMemPoolTrimTo, "cuMemPoolTrimTo", 11020, 0)                                                \
     X(cuGetProcAddress, "cuGetProcAddress", 11030, 0)                                              \
     X(cuGetProcAddress_v2, "cuGetProcAddress", 12000, 0)
 
@@ -102,7 +103,7 @@ static void *gp_drv_exported(int idx)
 
 #define GP_PTR(x) ((const void *)(uintptr_t)(x))
 
-#define GP_DRV_ALLOC(name, api, kind, params, args, ptr, size, stream)                            \
+#define GP_DRV_ALLOC(name, api, kind, params, args, ptr, size, stream, pool)                      \
     static CUresult gp_impl_##name(__typeof__(&name) real, GP_UNPAREN params)                      \
     {                                                                                              \
         if (GP_UNLIKELY(real == NULL))                                                             \
@@ -111,7 +112,7 @@ static void *gp_drv_exported(int idx)
             return real args;                                                                      \
         CUresult r = real args;                                                                    \
         gp_shim_alloc_done(api, kind, (int)r, size, r == CUDA_SUCCESS ? GP_PTR(ptr) : NULL,        \
-                           GP_PTR(stream), 0);                                                     \
+                           GP_PTR(stream), 0, GP_PTR(pool));                                       \
         return r;                                                                                  \
     }                                                                                              \
     GP_DRV_ENTRIES(name, params, GP_UNPAREN args)
@@ -129,6 +130,8 @@ static void *gp_drv_exported(int idx)
         CUresult r = real args;                                                                    \
         saved = errno;                                                                             \
         gp_shim_free_end(ev, (int)r);                                                              \
+        if (r == CUDA_SUCCESS)                                                                     \
+            gp_shim_pool_note(api, NULL);                                                          \
         errno = saved;                                                                             \
         gp_shim_leave();                                                                           \
         return r;                                                                                  \
@@ -139,30 +142,30 @@ static void *gp_drv_exported(int idx)
 #define GP_M GP_MEM_DEVICE
 
 GP_DRV_ALLOC(cuMemAlloc_v2, GP_API_CU_MEM_ALLOC, GP_M, (CUdeviceptr *dptr, size_t bytes),
-             (dptr, bytes), dptr ? *dptr : 0, bytes, 0)
+             (dptr, bytes), dptr ? *dptr : 0, bytes, 0, 0)
 GP_DRV_ALLOC(cuMemAllocManaged, GP_API_CU_MEM_ALLOC_MANAGED, GP_MEM_MANAGED,
              (CUdeviceptr *dptr, size_t bytes, unsigned int flags), (dptr, bytes, flags),
-             dptr ? *dptr : 0, bytes, 0)
+             dptr ? *dptr : 0, bytes, 0, 0)
 GP_DRV_ALLOC(cuMemAllocHost_v2, GP_API_CU_MEM_ALLOC_HOST, GP_MEM_HOST_PINNED,
-             (void **pp, size_t bytes), (pp, bytes), pp ? (uintptr_t)*pp : 0, bytes, 0)
+             (void **pp, size_t bytes), (pp, bytes), pp ? (uintptr_t)*pp : 0, bytes, 0, 0)
 GP_DRV_ALLOC(cuMemHostAlloc, GP_API_CU_MEM_HOST_ALLOC, GP_MEM_HOST_PINNED,
              (void **pp, size_t bytes, unsigned int flags), (pp, bytes, flags),
-             pp ? (uintptr_t)*pp : 0, bytes, 0)
+             pp ? (uintptr_t)*pp : 0, bytes, 0, 0)
 GP_DRV_ALLOC(cuMemAllocAsync, GP_API_CU_MEM_ALLOC_ASYNC, GP_M,
              (CUdeviceptr *dptr, size_t bytes, CUstream s), (dptr, bytes, s), dptr ? *dptr : 0,
-             bytes, s)
+             bytes, s, 0)
 GP_DRV_ALLOC(cuMemAllocAsync_ptsz, GP_API_CU_MEM_ALLOC_ASYNC, GP_M,
              (CUdeviceptr *dptr, size_t bytes, CUstream s), (dptr, bytes, s), dptr ? *dptr : 0,
-             bytes, s)
+             bytes, s, 0)
 GP_DRV_ALLOC(cuMemAllocFromPoolAsync, GP_API_CU_MEM_ALLOC_FROM_POOL_ASYNC, GP_M,
              (CUdeviceptr *dptr, size_t bytes, CUmemoryPool pool, CUstream s),
-             (dptr, bytes, pool, s), dptr ? *dptr : 0, bytes, s)
+             (dptr, bytes, pool, s), dptr ? *dptr : 0, bytes, s, pool)
 GP_DRV_ALLOC(cuMemAllocFromPoolAsync_ptsz, GP_API_CU_MEM_ALLOC_FROM_POOL_ASYNC, GP_M,
              (CUdeviceptr *dptr, size_t bytes, CUmemoryPool pool, CUstream s),
-             (dptr, bytes, pool, s), dptr ? *dptr : 0, bytes, s)
+             (dptr, bytes, pool, s), dptr ? *dptr : 0, bytes, s, pool)
 GP_DRV_ALLOC(cuMemAddressReserve, GP_API_CU_MEM_ADDRESS_RESERVE, GP_MEM_ADDRESS_RANGE,
              (CUdeviceptr *ptr, size_t size, size_t align, CUdeviceptr addr, unsigned long long flags),
-             (ptr, size, align, addr, flags), ptr ? *ptr : 0, size, 0)
+             (ptr, size, align, addr, flags), ptr ? *ptr : 0, size, 0, 0)
 
 GP_DRV_FREE(cuMemFree_v2, GP_API_CU_MEM_FREE, GP_M, (CUdeviceptr dptr), (dptr), dptr, 0)
 GP_DRV_FREE(cuMemFreeHost, GP_API_CU_MEM_FREE_HOST, GP_MEM_HOST_PINNED, (void *p), (p),
@@ -191,7 +194,7 @@ static CUresult gp_impl_cuMemAllocPitch_v2(__typeof__(&cuMemAllocPitch_v2) real,
     uint64_t p = (r == CUDA_SUCCESS && pitch) ? *pitch : 0;
     gp_shim_alloc_done(GP_API_CU_MEM_ALLOC_PITCH, GP_MEM_DEVICE, (int)r,
                        p ? p * height : (uint64_t)width * height,
-                       r == CUDA_SUCCESS && dptr ? GP_PTR(*dptr) : NULL, NULL, p);
+                       r == CUDA_SUCCESS && dptr ? GP_PTR(*dptr) : NULL, NULL, p, NULL);
     return r;
 }
 GP_DRV_ENTRIES(cuMemAllocPitch_v2,
@@ -209,7 +212,7 @@ static CUresult gp_impl_cuMemCreate(__typeof__(&cuMemCreate) real, CUmemGenericA
         return real(h, size, prop, flags);
     CUresult r = real(h, size, prop, flags);
     gp_shim_alloc_done(GP_API_CU_MEM_CREATE, GP_MEM_PHYSICAL, (int)r, size,
-                       r == CUDA_SUCCESS && h ? GP_PTR(*h) : NULL, NULL, 0);
+                       r == CUDA_SUCCESS && h ? GP_PTR(*h) : NULL, NULL, 0, NULL);
     return r;
 }
 GP_DRV_ENTRIES(cuMemCreate,
@@ -228,7 +231,7 @@ static CUresult gp_impl_cuMemMap(__typeof__(&cuMemMap) real, CUdeviceptr ptr, si
         return real(ptr, size, offset, h, flags);
     CUresult r = real(ptr, size, offset, h, flags);
     gp_shim_alloc_done(GP_API_CU_MEM_MAP, GP_MEM_MAPPING, (int)r, size,
-                       r == CUDA_SUCCESS ? GP_PTR(ptr) : NULL, NULL, h);
+                       r == CUDA_SUCCESS ? GP_PTR(ptr) : NULL, NULL, h, NULL);
     return r;
 }
 GP_DRV_ENTRIES(cuMemMap,
@@ -252,6 +255,24 @@ static CUresult gp_impl_cuMemGetInfo_v2(__typeof__(&cuMemGetInfo_v2) real, size_
     return r;
 }
 GP_DRV_ENTRIES(cuMemGetInfo_v2, (size_t * free_b, size_t *total_b), free_b, total_b)
+
+/* A trim may hand memory back: record the pool's new reserved size. */
+static CUresult gp_impl_cuMemPoolTrimTo(__typeof__(&cuMemPoolTrimTo) real, CUmemoryPool pool,
+                                        size_t keep)
+{
+    if (GP_UNLIKELY(real == NULL))
+        return CUDA_ERROR_NOT_INITIALIZED;
+    if (!gp_shim_enter())
+        return real(pool, keep);
+    CUresult r = real(pool, keep);
+    int saved = errno;
+    if (r == CUDA_SUCCESS)
+        gp_shim_pool_note(GP_API_CU_MEM_POOL_TRIM_TO, (const void *)pool);
+    errno = saved;
+    gp_shim_leave();
+    return r;
+}
+GP_DRV_ENTRIES(cuMemPoolTrimTo, (CUmemoryPool pool, size_t keep), pool, keep)
 
 /* cuGetProcAddress: ask the driver first, then swap in our wrapper for exactly the
  * variant it returned. Never recorded as an event. */
@@ -347,6 +368,55 @@ void *gp_driver_swap(const char *symbol, int cuda_version, uint64_t flags, void 
 }
 
 /* ---- helpers for the rest of the shim --------------------------------------------- */
+/* A driver function the shim calls for itself, fetched once through the real
+ * cuGetProcAddress (never through our wrappers: the result is the driver's own). */
+static void *gp_driver_own(const char *name, int version)
+{
+    __typeof__(&cuGetProcAddress_v2) gpa = GP_DRV_REAL_P(cuGetProcAddress_v2);
+    if (gpa == NULL)
+        gpa = GP_DRV_REAL_E(cuGetProcAddress_v2);
+    void *p = NULL;
+    if (gpa == NULL || gpa(name, &p, version, CU_GET_PROC_ADDRESS_DEFAULT, NULL) != CUDA_SUCCESS)
+        return NULL;
+    return p;
+}
+
+int gp_driver_pool_stats(const void **pool, uint64_t *reserved, uint64_t *used)
+{
+    static void *_Atomic get_attr, *_Atomic dev_get, *_Atomic dev_pool, *_Atomic dev_default;
+    if (atomic_load(&get_attr) == NULL) {
+        atomic_store(&dev_get, gp_driver_own("cuDeviceGet", 2000));
+        atomic_store(&dev_pool, gp_driver_own("cuDeviceGetMemPool", 11020));
+        atomic_store(&dev_default, gp_driver_own("cuDeviceGetDefaultMemPool", 11020));
+        atomic_store(&get_attr, gp_driver_own("cuMemPoolGetAttribute", 11020));
+    }
+    __typeof__(&cuMemPoolGetAttribute) attr = atomic_load(&get_attr);
+    if (attr == NULL)
+        return -ENOSYS;
+    CUmemoryPool p = (CUmemoryPool)(uintptr_t)*pool;
+    if (p == NULL) { /* the device's current pool, which the stream-ordered calls use */
+        __typeof__(&cuDeviceGet) get = atomic_load(&dev_get);
+        __typeof__(&cuDeviceGetMemPool) cur = atomic_load(&dev_pool);
+        __typeof__(&cuDeviceGetDefaultMemPool) def = atomic_load(&dev_default);
+        int ordinal = gp_hooks_current_device();
+        CUdevice dev;
+        if (ordinal < 0 || get == NULL || get(&dev, ordinal) != CUDA_SUCCESS)
+            return -ENODEV;
+        if ((cur == NULL || cur(&p, dev) != CUDA_SUCCESS) &&
+            (def == NULL || def(&p, dev) != CUDA_SUCCESS))
+            return -ENODEV;
+    }
+    cuuint64_t r = 0, u = 0;
+    if (attr(p, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, &r) != CUDA_SUCCESS)
+        return -EIO;
+    if (attr(p, CU_MEMPOOL_ATTR_USED_MEM_CURRENT, &u) != CUDA_SUCCESS)
+        u = 0;
+    *pool = (const void *)p;
+    *reserved = r;
+    *used = u;
+    return 0;
+}
+
 int gp_driver_current_device(void)
 {
     static void *_Atomic ctx_get_device;

@@ -108,14 +108,15 @@ int gp_hooks_mem_get_info(uint64_t *free_b, uint64_t *total_b)
 _Static_assert(cudaErrorMemoryAllocation == GP_RESULT_OOM, "OOM codes agree");
 
 /* The three shapes of wrapper; each expands to one exported function. */
-#define GP_WRAP_ALLOC(fn, api, kind, params, args, pp, size, stream)                              \
+#define GP_WRAP_ALLOC(fn, api, kind, params, args, pp, size, stream, pool)                        \
     GP_EXPORT cudaError_t fn params                                                                \
     {                                                                                              \
         GP_REAL_OR_FAIL(fn);                                                                       \
         if (!gp_shim_enter())                                                                      \
             return real args;                                                                      \
         cudaError_t r = real args;                                                                 \
-        gp_shim_alloc_done(api, kind, (int)r, size, r == cudaSuccess && pp ? *pp : NULL, stream, 0); \
+        gp_shim_alloc_done(api, kind, (int)r, size, r == cudaSuccess && pp ? *pp : NULL, stream, 0, \
+                           pool);                                                                  \
         return r;                                                                                  \
     }
 
@@ -131,30 +132,32 @@ _Static_assert(cudaErrorMemoryAllocation == GP_RESULT_OOM, "OOM codes agree");
         cudaError_t r = real args;                                                                 \
         saved = errno;                                                                             \
         gp_shim_free_end(ev, (int)r);                                                              \
+        if (r == cudaSuccess)                                                                      \
+            gp_shim_pool_note(api, NULL);                                                          \
         errno = saved;                                                                             \
         gp_shim_leave();                                                                           \
         return r;                                                                                  \
     }
 
 GP_WRAP_ALLOC(cudaMalloc, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, (void **devPtr, size_t size),
-              (devPtr, size), devPtr, size, NULL)
+              (devPtr, size), devPtr, size, NULL, NULL)
 GP_WRAP_ALLOC(cudaMallocAsync, GP_API_CUDA_MALLOC_ASYNC, GP_MEM_DEVICE,
-              (void **devPtr, size_t size, cudaStream_t s), (devPtr, size, s), devPtr, size, s)
+              (void **devPtr, size_t size, cudaStream_t s), (devPtr, size, s), devPtr, size, s, NULL)
 GP_WRAP_ALLOC(cudaMallocAsync_ptsz, GP_API_CUDA_MALLOC_ASYNC, GP_MEM_DEVICE,
-              (void **devPtr, size_t size, cudaStream_t s), (devPtr, size, s), devPtr, size, s)
+              (void **devPtr, size_t size, cudaStream_t s), (devPtr, size, s), devPtr, size, s, NULL)
 GP_WRAP_ALLOC(cudaMallocFromPoolAsync, GP_API_CUDA_MALLOC_FROM_POOL_ASYNC, GP_MEM_DEVICE,
               (void **ptr, size_t size, cudaMemPool_t pool, cudaStream_t s), (ptr, size, pool, s),
-              ptr, size, s)
+              ptr, size, s, pool)
 GP_WRAP_ALLOC(cudaMallocFromPoolAsync_ptsz, GP_API_CUDA_MALLOC_FROM_POOL_ASYNC, GP_MEM_DEVICE,
               (void **ptr, size_t size, cudaMemPool_t pool, cudaStream_t s), (ptr, size, pool, s),
-              ptr, size, s)
+              ptr, size, s, pool)
 GP_WRAP_ALLOC(cudaMallocManaged, GP_API_CUDA_MALLOC_MANAGED, GP_MEM_MANAGED,
               (void **devPtr, size_t size, unsigned int flags), (devPtr, size, flags), devPtr, size,
-              NULL)
+              NULL, NULL)
 GP_WRAP_ALLOC(cudaMallocHost, GP_API_CUDA_MALLOC_HOST, GP_MEM_HOST_PINNED, (void **ptr, size_t size),
-              (ptr, size), ptr, size, NULL)
+              (ptr, size), ptr, size, NULL, NULL)
 GP_WRAP_ALLOC(cudaHostAlloc, GP_API_CUDA_HOST_ALLOC, GP_MEM_HOST_PINNED,
-              (void **pHost, size_t size, unsigned int flags), (pHost, size, flags), pHost, size, NULL)
+              (void **pHost, size_t size, unsigned int flags), (pHost, size, flags), pHost, size, NULL, NULL)
 
 GP_WRAP_FREE(cudaFree, GP_API_CUDA_FREE, GP_MEM_DEVICE, (void *devPtr), (devPtr), devPtr, NULL)
 GP_WRAP_FREE(cudaFreeAsync, GP_API_CUDA_FREE_ASYNC, GP_MEM_DEVICE, (void *devPtr, cudaStream_t s),
@@ -173,7 +176,7 @@ GP_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width
     uint64_t p = (r == cudaSuccess && pitch) ? *pitch : 0;
     uint64_t bytes = p ? p * height : (uint64_t)width * height;
     gp_shim_alloc_done(GP_API_CUDA_MALLOC_PITCH, GP_MEM_DEVICE, (int)r, bytes,
-                  r == cudaSuccess && devPtr ? *devPtr : NULL, NULL, p);
+                  r == cudaSuccess && devPtr ? *devPtr : NULL, NULL, p, NULL);
     return r;
 }
 
@@ -186,8 +189,8 @@ GP_EXPORT cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct 
     bool ok = r == cudaSuccess && pitchedDevPtr;
     uint64_t p = ok ? pitchedDevPtr->pitch : 0;
     uint64_t bytes = (ok ? p : (uint64_t)extent.width) * extent.height * extent.depth;
-    gp_shim_alloc_done(GP_API_CUDA_MALLOC_3D, GP_MEM_DEVICE, (int)r, bytes, ok ? pitchedDevPtr->ptr : NULL,
-                  NULL, p);
+    gp_shim_alloc_done(GP_API_CUDA_MALLOC_3D, GP_MEM_DEVICE, (int)r, bytes,
+                       ok ? pitchedDevPtr->ptr : NULL, NULL, p, NULL);
     return r;
 }
 

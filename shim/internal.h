@@ -123,7 +123,11 @@ GP_HIDDEN void gp_shim_record_oom(uint8_t api, uint8_t kind, int result, uint64_
  * event when the result is out-of-memory. Leaves the re-entry guard. */
 #define GP_RESULT_OOM 2 /* cudaErrorMemoryAllocation == CUDA_ERROR_OUT_OF_MEMORY */
 GP_HIDDEN void gp_shim_alloc_done(uint8_t api, uint8_t kind, int result, uint64_t size,
-                                  const void *ptr, const void *stream, uint64_t aux);
+                                  const void *ptr, const void *stream, uint64_t aux,
+                                  const void *pool);
+/* After a stream-ordered call (or a pool trim): a POOL event when the pool's reserved
+ * size changed. pool NULL = the current device's pool. Call inside the guard. */
+GP_HIDDEN void gp_shim_pool_note(uint8_t api, const void *pool);
 
 /* ---- "hooks_runtime.c" -------------------------------------------------------- */
 /* The current device and the device's free/total, asked of the runtime when it is
@@ -134,6 +138,8 @@ GP_HIDDEN int gp_hooks_mem_get_info(uint64_t *free_b, uint64_t *total_b);
 /* ---- "hooks_driver.c" --------------------------------------------------------- */
 GP_HIDDEN int gp_driver_current_device(void);
 GP_HIDDEN int gp_driver_mem_get_info(uint64_t *free_b, uint64_t *total_b);
+/* Reserved and used bytes of *pool (NULL: the current device's pool, stored back). */
+GP_HIDDEN int gp_driver_pool_stats(const void **pool, uint64_t *reserved, uint64_t *used);
 
 /* ---- "writer.c": for the process lifecycle (hooks_process.c) --------------------- */
 /* True while the writer thread exists (started and not yet finished). */

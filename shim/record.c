@@ -166,13 +166,80 @@ void gp_shim_record_oom(uint8_t api, uint8_t kind, int result, uint64_t size, co
     (void)gp_writer_flush_wait(2000);
 }
 
+/* The last reserved size recorded per pool: a POOL event is written only on change.
+ * Races between threads can at worst record the same size twice. */
+#define GP_POOLS_TRACKED 16
+static struct {
+    _Atomic(const void *) pool;
+    _Atomic uint64_t reserved;
+} gp_pools[GP_POOLS_TRACKED];
+
+static bool gp_pool_changed(const void *pool, uint64_t reserved)
+{
+    for (unsigned i = 0; i < GP_POOLS_TRACKED; i++) {
+        const void *p = atomic_load_explicit(&gp_pools[i].pool, memory_order_acquire);
+        if (p == NULL) {
+            const void *expected = NULL;
+            if (!atomic_compare_exchange_strong(&gp_pools[i].pool, &expected, pool) &&
+                expected != pool)
+                continue;
+            atomic_store(&gp_pools[i].reserved, reserved);
+            return true;
+        }
+        if (p == pool)
+            return atomic_exchange(&gp_pools[i].reserved, reserved) != reserved;
+    }
+    return true; /* more pools than tracked: record every change we see */
+}
+
+static bool gp_api_uses_pool(uint8_t api)
+{
+    switch (api) {
+    case GP_API_CUDA_MALLOC_ASYNC:
+    case GP_API_CUDA_FREE_ASYNC:
+    case GP_API_CUDA_MALLOC_FROM_POOL_ASYNC:
+    case GP_API_CU_MEM_ALLOC_ASYNC:
+    case GP_API_CU_MEM_FREE_ASYNC:
+    case GP_API_CU_MEM_ALLOC_FROM_POOL_ASYNC:
+    case GP_API_CU_MEM_POOL_TRIM_TO:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void gp_shim_pool_note(uint8_t api, const void *pool)
+{
+    if (!gp_api_uses_pool(api))
+        return;
+    uint64_t reserved = 0, used = 0;
+    if (gp_driver_pool_stats(&pool, &reserved, &used) < 0 || !gp_pool_changed(pool, reserved))
+        return;
+    int device = gp_hooks_current_device();
+    struct gp_event *ev = gp_queue_claim(gp_shim_g.queue);
+    if (ev == NULL && (ev = gp_claim_slow(gp_shim_g.queue)) == NULL)
+        return;
+    ev->type = GP_REC_POOL; /* no stack: the allocation event just before has it */
+    ev->api = api;
+    ev->kind = GP_MEM_DEVICE;
+    ev->tid = gp_shim_tid();
+    ev->device = device;
+    ev->ptr = (uint64_t)(uintptr_t)pool;
+    ev->size = reserved;
+    ev->aux1 = used;
+    ev->time_ns = gp_shim_now();
+    gp_shim_event_end(ev);
+}
+
 void gp_shim_alloc_done(uint8_t api, uint8_t kind, int result, uint64_t size, const void *ptr,
-                        const void *stream, uint64_t aux)
+                        const void *stream, uint64_t aux, const void *pool)
 {
     int saved = errno;
     gp_shim_record_alloc(api, kind, result, size, result == 0 ? ptr : NULL, stream, aux);
     if (result == GP_RESULT_OOM)
         gp_shim_record_oom(api, kind, result, size, stream);
+    else if (result == 0)
+        gp_shim_pool_note(api, pool);
     errno = saved;
     gp_shim_leave();
 }

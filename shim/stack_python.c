@@ -11,7 +11,8 @@
  * found again through a small lock-free cache keyed by the code object's address; since
  * an address is reused after a code object dies, a cache entry is trusted only if the
  * code object still names the same filename and name str objects (address and cached
- * hash) and first line. The line is computed on every event from the live code object.
+ * hash), line table object and first line. Each entry also remembers the lines of the
+ * last few instruction offsets seen in it (decoding a line table is most of the cost).
  * An event carries (table index, line) keys; the writer thread turns them into strings
  * with gp_py_resolve. Offsets per version: stack_python_layouts.h. */
 #include <dlfcn.h>
@@ -25,21 +26,24 @@
 
 _Static_assert(sizeof(void *) == 8, "the layouts are those of 64-bit CPython");
 
-#define GP_PY_CODES_MAX (1u << 18)      /* distinct code objects remembered */
+#define GP_PY_CODES_MAX (1u << 17)      /* distinct code objects remembered */
 #define GP_PY_ARENA_BYTES (16u << 20)   /* their file and function names */
 #define GP_PY_CACHE_SLOTS (1u << 14)    /* code object address -> table index */
 #define GP_PY_PROBE 4                   /* cache slots looked at per code object */
 #define GP_PY_STR_MAX 1024              /* bytes kept of one name (UTF-8) */
 #define GP_PY_LINETABLE_MAX (1u << 24)  /* a larger line table is not believed */
 #define GP_PY_SKIP_MAX 64               /* frames without code of their own, per walk */
+#define GP_PY_LINES 4                   /* remembered (offset, line) pairs per code object */
 
 _Atomic int gp_py_mode;
 
 struct gp_py_code {
-    uintptr_t code, file_obj, name_obj; /* what the entry was made from, to validate it */
+    uintptr_t code, file_obj, name_obj, lines_obj; /* what the entry was made from */
     int64_t file_hash, name_hash;
     int32_t firstlineno;
     uint32_t file_off, name_off; /* NUL-terminated names in the arena */
+    /* (offset + 1) << 32 | line, 0 = empty: one word each, so never seen half-written */
+    _Atomic uint64_t lines[GP_PY_LINES];
 };
 
 static struct {
@@ -189,6 +193,7 @@ static uint32_t code_index(uintptr_t code)
 {
     const struct gp_py_layout *L = gp_py.L;
     uintptr_t file = rd_ptr(code, L->co_filename), name = rd_ptr(code, L->co_name);
+    uintptr_t lines = rd_ptr(code, L->co_lines);
     if (!plausible(file) || !plausible(name))
         return 0;
     int32_t first = rd_i32(code, L->co_firstlineno);
@@ -201,7 +206,8 @@ static uint32_t code_index(uintptr_t code)
             continue;
         const struct gp_py_code *e = &gp_py.codes[i];
         if (e->code == code && e->file_obj == file && e->name_obj == name &&
-            e->firstlineno == first && e->file_hash == fh && e->name_hash == nh)
+            e->lines_obj == lines && e->firstlineno == first && e->file_hash == fh &&
+            e->name_hash == nh)
             return i;
     }
     /* A miss: a new entry (two threads may both add one; the writer merges them). */
@@ -216,6 +222,7 @@ static uint32_t code_index(uintptr_t code)
     e->code = code;
     e->file_obj = file;
     e->name_obj = name;
+    e->lines_obj = lines;
     e->file_hash = fh;
     e->name_hash = nh;
     e->firstlineno = first;
@@ -252,7 +259,20 @@ static uint32_t code_line(uintptr_t code, int addr)
 
 static inline uint64_t frame_key(uintptr_t code, int addr)
 {
-    return GP_TRACE_PY_TAG | (uint64_t)code_index(code) << 32 | code_line(code, addr);
+    uint32_t i = code_index(code);
+    if (i == 0)
+        return GP_TRACE_PY_TAG | code_line(code, addr);
+    _Atomic uint64_t *slots = gp_py.codes[i].lines;
+    uint64_t tag = (uint64_t)(uint32_t)(addr + 1) << 32;
+    for (unsigned k = 0; k < GP_PY_LINES; k++) {
+        uint64_t v = atomic_load_explicit(&slots[k], memory_order_relaxed);
+        if ((v & ~UINT64_C(0xffffffff)) == tag)
+            return GP_TRACE_PY_TAG | (uint64_t)i << 32 | (uint32_t)v;
+    }
+    uint32_t line = code_line(code, addr);
+    atomic_store_explicit(&slots[(uint32_t)addr / 2 % GP_PY_LINES], tag | line,
+                          memory_order_relaxed);
+    return GP_TRACE_PY_TAG | (uint64_t)i << 32 | line;
 }
 
 /* ---- the walks --------------------------------------------------------------------- */

@@ -30,6 +30,7 @@ enum gp_rec_type {
     GP_REC_FREE = 0x11,    /* a free call */
     GP_REC_MEMINFO = 0x12, /* a device free/total answer (cudaMemGetInfo, or asked by the shim) */
     GP_REC_OOM = 0x13,     /* an allocation failed for lack of memory */
+    GP_REC_POOL = 0x14,    /* a memory pool's reserved size changed (ptr = pool, size = reserved, aux1 = used) */
     GP_REC_DROPPED = 0x20, /* events dropped since the previous DROPPED record */
     GP_REC_END = 0x7f,     /* clean end of trace: totals */
 };
@@ -98,7 +99,7 @@ const char *gp_trace_kind_name(unsigned kind);
 /* One fixed-size struct per event; ips[] holds nframes instruction pointers,
  * innermost first (return addresses as unwound; the reader does not adjust them). */
 struct gp_event {
-    uint8_t type;       /* GP_REC_ALLOC, GP_REC_FREE, GP_REC_MEMINFO, GP_REC_OOM */
+    uint8_t type;       /* GP_REC_ALLOC, GP_REC_FREE, GP_REC_MEMINFO, GP_REC_OOM, GP_REC_POOL */
     uint8_t api;        /* enum gp_api */
     uint8_t kind;       /* enum gp_mem_kind */
     uint8_t pad;

@@ -308,6 +308,7 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
         case GP_REC_FREE:
         case GP_REC_MEMINFO:
         case GP_REC_OOM:
+        case GP_REC_POOL:
             rc = decode_event(r, &rr, rec, err, errlen);
             if (rc < 0)
                 return rc;

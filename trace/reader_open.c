@@ -36,6 +36,8 @@ static const char *rec_name(uint8_t type, char *buf, size_t len)
         return "MEMINFO";
     case GP_REC_OOM:
         return "OOM";
+    case GP_REC_POOL:
+        return "POOL";
     case GP_REC_DROPPED:
         return "DROPPED";
     case GP_REC_END:

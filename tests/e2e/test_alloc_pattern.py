@@ -26,6 +26,11 @@ check(alpha["file"].endswith("samples/alloc_pattern.c"), f"site_alpha file: {alp
 check(alpha["line"] > 0, "site_alpha has a line number")
 check(alpha["module"].endswith("alloc_pattern"), f"site_alpha module: {alpha['module']}")
 check("main" in site_functions(mem["top_sites_at_peak"][0]), "main is on site_alpha's stack")
+pools = mem["pools"]
+# site_gamma's 8 MiB cudaMallocAsync: the stand-in's pool reserves whole 2 MiB chunks and
+# keeps them after the free (an infinite release threshold), as CUDA's default pool may.
+equal((pools["count"], pools["peak_reserved_bytes"], pools["reserved_at_exit_bytes"]),
+      (1, 8388608, 8388608), "stream-ordered pool: count, reserved peak, reserved at exit")
 libs = [(os.path.basename(l["library"]), l["bytes"], l["count"]) for l in mem["libraries_at_peak"]]
 equal(libs, [("alloc_pattern", 118591488, 6)], "memory at the peak by library")
 equal(mem["leaked_bytes"], 1048576, "device bytes held at exit")
