@@ -199,6 +199,15 @@ GP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
         va_end(ap_);                                                                               \
     } while (0)
 
+/* argv[0..n) from arg and the rest of the variadic list; argv[n] = NULL. */
+static void gp_fill_args(char **argv, size_t n, const char *arg, va_list *ap)
+{
+    argv[0] = (char *)arg;
+    for (size_t i = 1; i < n; i++)
+        argv[i] = va_arg(*ap, char *);
+    argv[n] = NULL;
+}
+
 GP_EXPORT int execl(const char *path, const char *arg, ...)
 {
     size_t n;
@@ -206,11 +215,8 @@ GP_EXPORT int execl(const char *path, const char *arg, ...)
     char *argv[n + 1];
     va_list ap;
     va_start(ap, arg);
-    argv[0] = (char *)arg;
-    for (size_t i = 1; i < n; i++)
-        argv[i] = va_arg(ap, char *);
+    gp_fill_args(argv, n, arg, &ap);
     va_end(ap);
-    argv[n] = NULL;
     return gp_do_execv(&gp_real_execv, "execv", path, argv);
 }
 
@@ -221,11 +227,8 @@ GP_EXPORT int execlp(const char *file, const char *arg, ...)
     char *argv[n + 1];
     va_list ap;
     va_start(ap, arg);
-    argv[0] = (char *)arg;
-    for (size_t i = 1; i < n; i++)
-        argv[i] = va_arg(ap, char *);
+    gp_fill_args(argv, n, arg, &ap);
     va_end(ap);
-    argv[n] = NULL;
     return gp_do_execv(&gp_real_execvp, "execvp", file, argv);
 }
 
@@ -236,14 +239,11 @@ GP_EXPORT int execle(const char *path, const char *arg, ...)
     char *argv[n + 1];
     va_list ap;
     va_start(ap, arg);
-    argv[0] = (char *)arg;
-    for (size_t i = 1; i < n; i++)
-        argv[i] = va_arg(ap, char *);
+    gp_fill_args(argv, n, arg, &ap);
     if (n > 0)
         (void)va_arg(ap, char *); /* the NULL that ends the arguments */
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
-    argv[n] = NULL;
     return gp_do_execve(path, argv, envp);
 }
 
