@@ -3,6 +3,7 @@
  * output stays valid JSON whatever a trace contains: quote and backslash escaped,
  * control characters as \u00XX, bytes that are not valid UTF-8 replaced by U+FFFD. */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "report.h"
@@ -132,4 +133,13 @@ void gp_report_json_null(struct gp_report_json *j, const char *key)
 {
     begin_value(j, key);
     fputs("null", j->f);
+}
+
+void gp_report_json_double(struct gp_report_json *j, const char *key, double v)
+{
+    begin_value(j, key);
+    if (isfinite(v))
+        fprintf(j->f, "%.6g", v);
+    else
+        fputs("null", j->f);
 }

@@ -28,6 +28,12 @@ static const char usage_text[] =
     "Options:\n"
     "  --json        print the JSON summary (docs/json-schema.md) instead of text\n"
     "  --plot FILE   draw device memory over time into FILE (.png or .svg; needs gnuplot)\n"
+    "  --plot-timeline FILE\n"
+    "                draw kernels and copies per stream over time into FILE (.png or .svg;\n"
+    "                needs gnuplot); --timeline FILE is the same\n"
+    "  --from S, --to S\n"
+    "                the timeline's window, in seconds since the trace started (default: the\n"
+    "                last complete NVTX range of the most frequent name, else the whole run)\n"
     "  --top N       list the N largest call sites at each moment (default 10)\n"
     "  --help        show this help\n"
     "  --version     show the version\n"
@@ -37,6 +43,8 @@ static const char usage_text[] =
 struct cli {
     int json;
     const char *plot;
+    const char *timeline;
+    struct gp_report_window window;
     size_t top;
     const char *trace;
 };
@@ -54,17 +62,23 @@ static int usage_error(const char *msg, const char *arg)
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
-    enum { OPT_JSON = 1000, OPT_PLOT, OPT_TOP, OPT_HELP, OPT_VERSION };
+    enum { OPT_JSON = 1000, OPT_PLOT, OPT_TOP, OPT_HELP, OPT_VERSION, OPT_TIMELINE, OPT_FROM,
+           OPT_TO };
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "plot", required_argument, NULL, OPT_PLOT },
         { "top", required_argument, NULL, OPT_TOP },
+        { "plot-timeline", required_argument, NULL, OPT_TIMELINE },
+        { "timeline", required_argument, NULL, OPT_TIMELINE },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
     };
     int c;
     cli->top = TOP_DEFAULT;
+    cli->window.from_ns = cli->window.to_ns = UINT64_MAX;
     opterr = 0; /* our own messages */
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -76,6 +90,22 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             if (gp_report_plot_format_of(optarg) == GP_REPORT_PLOT_NONE)
                 return usage_error("--plot needs a file ending in .png or .svg, not", optarg);
             break;
+        case OPT_TIMELINE:
+            cli->timeline = optarg;
+            if (gp_report_plot_format_of(optarg) == GP_REPORT_PLOT_NONE)
+                return usage_error("--plot-timeline needs a file ending in .png or .svg, not", optarg);
+            break;
+        case OPT_FROM:
+        case OPT_TO: {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || !(v >= 0 && v < 1e9))
+                return usage_error(c == OPT_FROM ? "--from needs seconds (0 or more), not"
+                                                 : "--to needs seconds (0 or more), not", optarg);
+            *(c == OPT_FROM ? &cli->window.from_ns : &cli->window.to_ns) = (uint64_t)(v * 1e9);
+            break;
+        }
         case OPT_TOP: {
             char *end;
             errno = 0;
@@ -104,6 +134,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
     }
     if (optind == argc)
         return usage_error("no trace file given", NULL);
+    if (cli->window.from_ns != UINT64_MAX && cli->window.to_ns != UINT64_MAX &&
+        cli->window.to_ns <= cli->window.from_ns)
+        return usage_error("--to must be later than --from", NULL);
     if (argc - optind > 1)
         return usage_error("only one trace file, got an extra argument", argv[optind + 1]);
     cli->trace = argv[optind];
@@ -171,6 +204,11 @@ int main(int argc, char **argv)
         status = EXIT_BAD_INPUT;
     }
     if (status == 0 && cli.plot && gp_report_view_plot(cli.plot, &r, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gpuprof-report: %s\n", err);
+        status = EXIT_BAD_INPUT;
+    }
+    if (status == 0 && cli.timeline &&
+        gp_report_view_timeline(cli.timeline, &r, &cli.window, err, sizeof(err)) < 0) {
         fprintf(stderr, "gpuprof-report: %s\n", err);
         status = EXIT_BAD_INPUT;
     }

@@ -338,6 +338,92 @@ void gp_report_dwarf_lookup(struct gp_report_dwarf *d, uint64_t addr, const char
                             const char **file, uint32_t *line);
 void gp_report_dwarf_close(struct gp_report_dwarf *d);
 
+/* ---- "analysis_kernels.c": GPU activity recorded by CUPTI -------------------------- */
+/* Kernels by name, per stream and device, copies by direction, the GPU busy share (the
+ * union of kernel, copy and memset intervals over the trace's wall time) and its longest
+ * idle gaps, NVTX ranges for the timeline. All times absolute (trace clock). */
+struct gp_report_kernel_stat {
+    uint32_t name_id; /* string id of the (mangled) name, 0 = none */
+    uint64_t calls, total_ns, min_ns, max_ns;
+};
+
+struct gp_report_lane { /* one (device, stream) */
+    uint32_t device, stream;
+    uint64_t kernels, kernel_ns, copies, copy_ns; /* copies: memcpy and memset */
+};
+
+struct gp_report_gpu {
+    uint32_t device;
+    uint64_t kernels, kernel_ns, busy_ns;
+};
+
+#define GP_REPORT_COPY_KINDS 16 /* CUPTI memcpy kinds */
+struct gp_report_copy_stat {
+    uint64_t count, bytes, time_ns;
+};
+
+struct gp_report_interval {
+    uint64_t start, end;
+    uint32_t lane;
+    uint8_t type; /* GP_REC_KERNEL, GP_REC_MEMCPY, GP_REC_MEMSET */
+};
+
+struct gp_report_range { /* an NVTX range */
+    uint64_t start, end, id;
+    uint32_t name_id;
+};
+
+#define GP_REPORT_IDLE_GAPS 5
+#define GP_REPORT_MAX_INTERVALS (1u << 24) /* kept for the busy share and the timeline */
+#define GP_REPORT_MAX_RANGES 100000
+
+struct gp_report_kernels {
+    int have_status;
+    struct gp_activity_status status; /* strings belong to the trace reader (model) */
+    uint64_t kernels, untimed, gpu_time_ns;
+    struct gp_report_kernel_stat *by_name; /* replay: indexed by name id */
+    uint32_t by_name_cap;
+    struct gp_report_kernel_stat *top; /* after finish: by total time, at most top_max */
+    size_t ntop, distinct, top_max;
+    struct gp_report_lane *lanes;
+    size_t nlanes, lanes_cap;
+    struct gp_report_gpu *gpus;
+    size_t ngpus, gpus_cap;
+    struct gp_report_copy_stat memcpy[GP_REPORT_COPY_KINDS], memset;
+    uint64_t markers, syncs, sync_ns, overheads, overhead_ns, ext_corrs;
+    uint64_t gpu_allocs, gpu_frees, gpu_alloc_bytes, pool_ops; /* CUPTI's view of memory */
+    uint64_t dropped_records;
+    struct gp_report_interval *iv; /* sorted by start after finish */
+    size_t niv, iv_cap;
+    uint64_t iv_lost; /* past GP_REPORT_MAX_INTERVALS: the busy share covers the rest */
+    struct gp_report_range *ranges; /* complete NVTX ranges, in order of their end */
+    size_t nranges, ranges_cap;
+    struct gp_report_range *open; /* started, not ended */
+    size_t nopen, open_cap;
+    uint64_t first_ns, last_ns; /* first start and last end of a timed activity, 0 = none */
+    uint64_t wall_ns;           /* trace start to the later of the last event and activity */
+    uint64_t busy_ns;
+    struct gp_report_range gaps[GP_REPORT_IDLE_GAPS]; /* longest idle stretches, longest first */
+    size_t ngaps;
+};
+
+int gp_report_kernels_attach(struct gp_report_kernels *k, struct gp_report_model *m, size_t top);
+void gp_report_kernels_fini(struct gp_report_kernels *k);
+/* "recording", "off", "no_cupti", "busy", "failed", "stopped"; "unknown" otherwise. */
+const char *gp_report_act_state_name(unsigned state);
+/* A CUPTI memcpy kind as a direction ("HtoD", "DtoH", "DtoD", ...), "?" when unknown. */
+const char *gp_report_copy_kind_name(unsigned kind);
+/* The plain answer when no kernel is in the trace ("CUDA was initialised but no kernel
+ * ran", ...), NULL when kernels were recorded. Static text, or k's status reason. */
+const char *gp_report_kernels_verdict(const struct gp_report_kernels *k,
+                                      const struct gp_report_model *m, char *buf, size_t len);
+
+/* ---- "demangle.c": C++ names for people --------------------------------------------- */
+/* The demangled form of an Itanium-mangled name (malloc'd; the caller frees), or NULL when
+ * it is not mangled or cannot be demangled here. Uses the C++ runtime's __cxa_demangle,
+ * loaded at run time, so the report needs no C++ library to run. */
+char *gp_report_demangle(const char *mangled);
+
 /* ---- "load.c": a report = model + analyses, ready for the views -------------------- */
 struct gp_report_options {
     size_t top;   /* sites listed per moment */
@@ -350,6 +436,7 @@ struct gp_report {
     struct gp_report_leaks leaks;
     struct gp_report_oom oom;
     struct gp_report_timeline timeline; /* series NULL unless options.timeline */
+    struct gp_report_kernels kernels;   /* GPU activity (analysis_kernels.c) */
     struct gp_report_symbolizer *sym;
 };
 
@@ -393,6 +480,8 @@ void gp_report_json_u64(struct gp_report_json *j, const char *key, uint64_t v);
 void gp_report_json_i64(struct gp_report_json *j, const char *key, int64_t v);
 void gp_report_json_bool(struct gp_report_json *j, const char *key, int v);
 void gp_report_json_null(struct gp_report_json *j, const char *key);
+/* A finite number with up to 6 significant digits; null when not finite. */
+void gp_report_json_double(struct gp_report_json *j, const char *key, double v);
 /* Escapes s as a JSON string literal (quotes included). */
 void gp_report_json_write_escaped(FILE *f, const char *s);
 
@@ -402,11 +491,31 @@ void gp_report_json_write_escaped(FILE *f, const char *s);
 /* "view_text.c" / "view_json.c": write to f; -EIO if writing failed. */
 int gp_report_view_text(FILE *f, struct gp_report *r);
 int gp_report_view_json(FILE *f, struct gp_report *r);
+/* "view_kernels.c": the GPU activity section of each (called by the two above). */
+int gp_report_view_text_kernels(FILE *f, const struct gp_report *r);
+void gp_report_view_json_kernels(struct gp_report_json *j, const struct gp_report *r);
 
 /* "view_plot.c": device memory over time drawn by gnuplot into path (.png or .svg). */
 enum gp_report_plot_format { GP_REPORT_PLOT_NONE = 0, GP_REPORT_PLOT_PNG, GP_REPORT_PLOT_SVG };
 enum gp_report_plot_format gp_report_plot_format_of(const char *path);
 /* Returns 0, or negative with a one-line reason in err; -ENOENT: gnuplot is missing. */
 int gp_report_view_plot(const char *path, const struct gp_report *r, char *err, size_t errlen);
+/* The pieces of view_plot.c other plots share: a file created in the private directory
+ * (O_EXCL, no symlink), closed with its write errors; gnuplot run there on plot.gp (its
+ * stderr in gnuplot.log); the image copied to the user's path. */
+FILE *gp_report_plot_create(int dirfd, const char *name);
+int gp_report_plot_close(FILE *f);
+int gp_report_plot_run(const char *dir, char *err, size_t errlen);
+int gp_report_plot_copy(int dirfd, const char *name, const char *dest, char *err, size_t errlen);
+
+/* "view_timeline.c": GPU activity per stream over time (kernels, copies, NVTX ranges above)
+ * into path (.png or .svg). The window is [from_ns, to_ns) of trace time when set (UINT64_MAX
+ * = unset), else the last complete NVTX range of the most frequent name, else the whole run.
+ * Past a few thousand boxes each lane is drawn as its occupancy per pixel column. */
+struct gp_report_window {
+    uint64_t from_ns, to_ns; /* since the trace start */
+};
+int gp_report_view_timeline(const char *path, const struct gp_report *r,
+                            const struct gp_report_window *win, char *err, size_t errlen);
 
 #endif

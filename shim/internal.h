@@ -25,6 +25,10 @@ struct gp_shim_options {
     unsigned flush_ms;  /* GPUPROF_FLUSH_MS: longest time between gzip sync flushes */
     bool enabled;       /* GPUPROF_ENABLE */
     bool python_stacks; /* GPUPROF_PYTHON_STACKS: Python frames on events (stack_python.c) */
+    bool kernels;       /* GPUPROF_KERNELS: GPU activity through CUPTI (cupti/) */
+    const char *cupti;  /* GPUPROF_CUPTI: the libcupti to use, "" = search */
+    uint64_t cupti_buffer;  /* GPUPROF_CUPTI_BUFFER: bytes per activity buffer */
+    unsigned cupti_buffers; /* GPUPROF_CUPTI_BUFFERS: most activity buffers at once */
 };
 GP_HIDDEN void gp_shim_options_load(struct gp_shim_options *o);
 /* Parsers shared with the tests: 0 on success, -EINVAL when the text is not a valid value. */

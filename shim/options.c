@@ -33,6 +33,14 @@ static const struct gp_opt_desc gp_opts[] = {
      "longest time between flushes to disk"},
     {"GPUPROF_PYTHON_STACKS", GP_OPT_BOOL, "1", 0, 1, GP_OPT(python_stacks),
      "0 records native frames only in Python programs"},
+    {"GPUPROF_KERNELS", GP_OPT_BOOL, "1", 0, 1, GP_OPT(kernels),
+     "0 records no GPU activity (kernels, copies) and never loads CUPTI"},
+    {"GPUPROF_CUPTI", GP_OPT_STRING, "", 0, 0, GP_OPT(cupti),
+     "path of the libcupti to use (a file or its directory); empty: search"},
+    {"GPUPROF_CUPTI_BUFFER", GP_OPT_SIZE, "8M", 64 * 1024, 256ull << 20, GP_OPT(cupti_buffer),
+     "bytes per CUPTI activity buffer"},
+    {"GPUPROF_CUPTI_BUFFERS", GP_OPT_UINT, "8", 2, 1024, GP_OPT(cupti_buffers),
+     "most CUPTI activity buffers at once (their total is the cap)"},
 };
 
 int gp_shim_parse_bool(const char *s, bool *out)

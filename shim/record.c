@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gp_cupti.h"
 #include "internal.h"
 #include "stack.h"
 #include "stack_python.h"
@@ -240,6 +241,8 @@ void gp_shim_alloc_done(uint8_t api, uint8_t kind, int result, uint64_t size, co
         gp_shim_record_oom(api, kind, result, size, stream);
     else if (result == 0)
         gp_shim_pool_note(api, pool);
+    if (result == 0)
+        gp_cupti_after_cuda_call(); /* the first starts CUPTI: CUDA is initialised by now */
     errno = saved;
     gp_shim_leave();
 }

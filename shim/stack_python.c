@@ -171,7 +171,7 @@ static long str_utf8(uintptr_t obj, char *dst)
 static uint32_t arena_put(uintptr_t str)
 {
     long n = str_utf8(str, NULL);
-    if (n < 0)
+    if (n < 0 || atomic_load_explicit(&gp_py.arena_used, memory_order_relaxed) >= GP_PY_ARENA_BYTES)
         return UINT32_MAX;
     size_t at = atomic_fetch_add_explicit(&gp_py.arena_used, (size_t)n + 1, memory_order_relaxed);
     if (at + (size_t)n + 1 > GP_PY_ARENA_BYTES)
@@ -210,7 +210,10 @@ static uint32_t code_index(uintptr_t code)
             e->name_hash == nh)
             return i;
     }
-    /* A miss: a new entry (two threads may both add one; the writer merges them). */
+    /* A miss: a new entry (two threads may both add one; the writer merges them). Once the
+     * table is full the counter stops moving, so it can never wrap onto live entries. */
+    if (atomic_load_explicit(&gp_py.ncodes, memory_order_relaxed) >= GP_PY_CODES_MAX)
+        return 0;
     uint32_t i = atomic_fetch_add_explicit(&gp_py.ncodes, 1, memory_order_relaxed);
     if (i >= GP_PY_CODES_MAX)
         return 0;
@@ -264,14 +267,16 @@ static inline uint64_t frame_key(uintptr_t code, int addr)
         return GP_TRACE_PY_TAG | code_line(code, addr);
     _Atomic uint64_t *slots = gp_py.codes[i].lines;
     uint64_t tag = (uint64_t)(uint32_t)(addr + 1) << 32;
-    for (unsigned k = 0; k < GP_PY_LINES; k++) {
+    unsigned free_slot = (uint32_t)addr / 2 % GP_PY_LINES; /* when all are taken */
+    for (unsigned k = GP_PY_LINES; k-- > 0;) {
         uint64_t v = atomic_load_explicit(&slots[k], memory_order_relaxed);
         if ((v & ~UINT64_C(0xffffffff)) == tag)
             return GP_TRACE_PY_TAG | (uint64_t)i << 32 | (uint32_t)v;
+        if (v == 0)
+            free_slot = k;
     }
     uint32_t line = code_line(code, addr);
-    atomic_store_explicit(&slots[(uint32_t)addr / 2 % GP_PY_LINES], tag | line,
-                          memory_order_relaxed);
+    atomic_store_explicit(&slots[free_slot], tag | line, memory_order_relaxed);
     return GP_TRACE_PY_TAG | (uint64_t)i << 32 | line;
 }
 
@@ -379,9 +384,10 @@ static bool python_find(void)
         gp_py.L = NULL;
     }
     if (!gp_py.L) {
-        const char *v = get_version();
-        gp_shim_warn("Python %.20s %s (Python stacks need CPython 3.9 to 3.13); events get "
-                     "native frames only", v ? v : "?", why);
+        const char *v = get_version(); /* "3.8.18 (default, ...) [GCC ...]" */
+        int vlen = v ? (int)strcspn(v, " ") : 0;
+        gp_shim_warn("Python %.*s %s (Python stacks need CPython 3.9 to 3.13); events get "
+                     "native frames only", vlen < 24 ? vlen : 24, v ? v : "", why);
         return false;
     }
     size_t cache = GP_PY_CACHE_SLOTS * sizeof(*gp_py.cache);

@@ -30,8 +30,9 @@ GP_HIDDEN int gp_py_line_locations(const uint8_t *tab, size_t len, int firstline
 
 /* An event's whole stack: native frames innermost first, then Python frames innermost
  * first (outermost in the trie: the Python code that was running when native code was
- * entered). Python frames get at most three quarters of depth, taken first, so a deep
- * Python stack still leaves room for the native frames that called CUDA. Inlined into
+ * entered). Python frames get at most three quarters of depth (and always leave one
+ * slot), taken first, so a deep Python stack still leaves room for the native frames
+ * that called CUDA. Inlined into
  * the hook, like gp_stack_capture's call, so the unwinder sees no extra frame. */
 static inline __attribute__((always_inline)) unsigned gp_stack_capture_all(uint64_t *ips,
                                                                             unsigned depth)
@@ -39,7 +40,7 @@ static inline __attribute__((always_inline)) unsigned gp_stack_capture_all(uint6
     unsigned npy = 0;
     if (GP_UNLIKELY(atomic_load_explicit(&gp_py_mode, memory_order_relaxed) != GP_PY_OFF) &&
         depth > 1)
-        npy = gp_py_capture(ips, depth, depth - depth / 4);
+        npy = gp_py_capture(ips, depth, depth - (depth >= 4 ? depth / 4 : 1));
     unsigned nnat = gp_stack_capture(ips, depth - npy);
     if (npy && nnat < depth - npy)
         memmove(ips + nnat, ips + depth - npy, npy * sizeof(*ips));

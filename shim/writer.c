@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "gp_cupti.h"
 #include "stack_python.h"
 
 #define GP_MODULES_MAX 4096
 #define GP_IDLE_SLEEP_MIN_NS 1000000ull   /* 1 ms right after activity */
 #define GP_IDLE_SLEEP_MAX_NS 20000000ull  /* 20 ms when quiet; producers wake us when half full */
 #define GP_STOP_WAIT_NS 3000000000ull     /* at exit, wait this long for claimed slots */
+#define GP_CUPTI_FLUSH_NS 1000000000ull   /* CUPTI hands back its buffers at least this often */
 
 struct gp_module {
     uint64_t start, end, bias;
@@ -159,6 +161,7 @@ static int gp_writer_open_trace(void)
     gp_trace_writer_set_new_ip_hook(gp_wr.w, gp_module_new_ip, NULL);
     gp_trace_writer_set_pyframe_resolver(gp_wr.w, gp_py_resolve, NULL);
     gp_wr.fd = fd;
+    gp_cupti_trace_opened();
     return 0;
 }
 
@@ -186,6 +189,15 @@ static unsigned gp_drain(bool *failed)
         n++;
     }
     return n;
+}
+
+/* GPU activity CUPTI handed back (cupti/): converted here, on this thread. */
+static unsigned gp_drain_cupti(bool *failed)
+{
+    int rc = gp_cupti_drain(*failed ? NULL : gp_wr.w);
+    if (rc < 0)
+        *failed = gp_write_failed(rc);
+    return rc > 0 ? (unsigned)rc : 0;
 }
 
 static void gp_flush(bool *failed)
@@ -219,13 +231,15 @@ static void *gp_writer_main(void *arg)
     bool failed = gp_writer_open_trace() < 0;
     if (failed)
         atomic_store(&gp_shim_g.state, GP_SHIM_OFF);
-    uint64_t last_flush = gp_shim_now(), sleep_ns = GP_IDLE_SLEEP_MIN_NS, stop_at = 0;
+    uint64_t last_flush = gp_shim_now(), last_cupti = last_flush, sleep_ns = GP_IDLE_SLEEP_MIN_NS, stop_at = 0;
     const uint64_t period = (uint64_t)gp_shim_g.opt.flush_ms * 1000000ull;
     for (;;) {
         unsigned n = gp_drain(&failed);
+        n += gp_drain_cupti(&failed);
         unsigned crash = atomic_load(&gp_crash_req);
         if (crash != atomic_load(&gp_crash_done)) { /* the program is dying: no END */
             n += gp_drain(&failed);
+            n += gp_drain_cupti(&failed);
             gp_flush(&failed);
             atomic_store(&gp_crash_done, crash);
         }
@@ -234,6 +248,11 @@ static void *gp_writer_main(void *arg)
         uint64_t req = gp_wr.flush_req;
         bool want = req != gp_wr.flush_done;
         pthread_mutex_unlock(&gp_wr.mu);
+        if (want || now - last_cupti >= GP_CUPTI_FLUSH_NS) {
+            gp_cupti_flush(want); /* forced when asked (OOM, exit): incomplete buffers too */
+            n += gp_drain_cupti(&failed);
+            last_cupti = now;
+        }
         if (want || now - last_flush >= period) {
             gp_flush(&failed);
             last_flush = now;
@@ -256,6 +275,8 @@ static void *gp_writer_main(void *arg)
             sleep_ns = GP_IDLE_SLEEP_MIN_NS;
         }
     }
+    gp_cupti_flush(true); /* exec: CUDA is alive; at exit the exit flush made this a no-op */
+    (void)gp_drain_cupti(&failed);
     uint64_t dropped = gp_queue_take_dropped(gp_shim_g.queue);
     if (!failed && dropped)
         failed = gp_write_failed(gp_trace_writer_dropped(gp_wr.w, dropped));

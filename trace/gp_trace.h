@@ -32,6 +32,18 @@ enum gp_rec_type {
     GP_REC_OOM = 0x13,     /* an allocation failed for lack of memory */
     GP_REC_POOL = 0x14,    /* a memory pool's reserved size changed (ptr = pool, size = reserved, aux1 = used) */
     GP_REC_DROPPED = 0x20, /* events dropped since the previous DROPPED record */
+    /* GPU activity recorded by CUPTI (cupti/): struct gp_activity, see "GPU activity" below */
+    GP_REC_KERNEL = 0x30,      /* a kernel ran */
+    GP_REC_MEMCPY = 0x31,      /* a copy ran */
+    GP_REC_MEMSET = 0x32,      /* a memset ran */
+    GP_REC_GPU_MEMORY = 0x33,  /* CUPTI saw device memory allocated or released (MEMORY2) */
+    GP_REC_GPU_POOL = 0x34,    /* CUPTI saw a memory pool created, destroyed or trimmed */
+    GP_REC_EXT_CORR = 0x35,    /* a tool's external id for a CUDA call (external correlation) */
+    GP_REC_MARKER = 0x36,      /* an NVTX mark, range start or range end */
+    GP_REC_SYNC = 0x37,        /* a synchronization call waited */
+    GP_REC_OVERHEAD = 0x38,    /* time CUPTI or the driver spent on their own work */
+    GP_REC_ACT_DROPPED = 0x3e, /* activity records CUPTI dropped since the previous one */
+    GP_REC_ACT_STATUS = 0x3f,  /* whether GPU activity is recorded, and why not */
     GP_REC_END = 0x7f,     /* clean end of trace: totals */
 };
 
@@ -250,6 +262,71 @@ static inline uint32_t gp_trace_pyframe_id(uint64_t ip)
     return (ip & GP_TRACE_PY_TAG) && (ip >> 32) == (GP_TRACE_PY_TAG >> 32) ? (uint32_t)ip : 0;
 }
 void gp_trace_reader_close(struct gp_trace_reader *r);
+
+/* ---- GPU activity (CUPTI) ------------------------------------------------------ */
+/* One GPU activity record, written by the shim's writer thread from CUPTI's buffers and
+ * delivered by the reader (gp_trace_reader_activity) for the types GP_REC_KERNEL ..
+ * GP_REC_OVERHEAD. Times are on the trace clock (CLOCK_MONOTONIC, like event times);
+ * start_ns == 0 means CUPTI could not time it. Which fields a type uses is listed in
+ * docs/trace-format.md ("GPU activity"); unused fields are 0. */
+#define GP_REC_ACT_FIRST GP_REC_KERNEL
+#define GP_REC_ACT_LAST GP_REC_OVERHEAD
+struct gp_activity {
+    uint8_t type;      /* GP_REC_KERNEL .. GP_REC_OVERHEAD */
+    uint8_t kind;      /* MEMCPY: CUPTI copy kind; MEMSET, GPU_MEMORY: memory kind or
+                        * operation; MARKER: flags; SYNC: type; OVERHEAD: overhead kind; ... */
+    uint16_t pad;
+    uint32_t device, context, stream;
+    uint32_t correlation; /* CUPTI correlation id of the CUDA call, 0 = none */
+    uint64_t start_ns, end_ns;
+    const char *name;  /* KERNEL (mangled), MARKER: writer interns it; reader: NULL = none */
+    uint32_t name_id;  /* reader: its string id, 0 = none */
+    uint32_t grid[3], block[3];
+    uint32_t registers;   /* per thread */
+    uint32_t static_smem, dynamic_smem; /* bytes of shared memory per block */
+    uint32_t graph_id;
+    uint64_t graph_node;  /* CUDA graph node that launched it, 0 = none */
+    uint64_t bytes;
+    uint64_t address;
+    uint64_t value;       /* MEMSET: the value; EXT_CORR: external id; MARKER: range id; ... */
+    uint64_t aux;         /* MEMCPY: source kind | destination kind << 8 | flags << 16; ... */
+};
+
+static inline int gp_trace_is_activity(unsigned type)
+{
+    return type >= GP_REC_ACT_FIRST && type <= GP_REC_ACT_LAST;
+}
+
+/* Why GPU activity is or is not in a trace (ACT_STATUS). Stable numbers. */
+enum gp_act_state {
+    GP_ACT_RECORDING = 1, /* CUPTI records GPU activity */
+    GP_ACT_OFF = 2,       /* GPUPROF_KERNELS=0 */
+    GP_ACT_NO_CUPTI = 3,  /* no usable libcupti found */
+    GP_ACT_BUSY = 4,      /* another tool holds CUPTI (a profiler, a sanitizer, a debugger) */
+    GP_ACT_FAILED = 5,    /* CUPTI refused to record */
+    GP_ACT_STOPPED = 6,   /* recording ended early (forked child, write error) */
+};
+
+struct gp_activity_status {
+    uint32_t state;      /* enum gp_act_state */
+    uint32_t version;    /* cuptiGetVersion(), 0 = unknown */
+    uint64_t kinds;      /* bit (type - GP_REC_ACT_FIRST) set: that activity type is enabled */
+    const char *library; /* path of the libcupti in use, NULL = none */
+    const char *reason;  /* one line for people, NULL = none */
+};
+
+/* Writer. gp_trace_writer_activity interns a->name (KERNEL and MARKER); the others are
+ * small records of their own. */
+int gp_trace_writer_activity(struct gp_trace_writer *w, const struct gp_activity *a);
+int gp_trace_writer_activity_dropped(struct gp_trace_writer *w, uint64_t count);
+int gp_trace_writer_activity_status(struct gp_trace_writer *w, const struct gp_activity_status *s);
+
+/* Reader: after next() delivered a GPU activity record (rec->type, rec->time_ns = start),
+ * the record itself; after an ACT_STATUS, the status (rec->kind = state). Valid until the
+ * next call to next(); NULL before the first one. ACT_DROPPED delivers rec->count. */
+const struct gp_activity *gp_trace_reader_activity(const struct gp_trace_reader *r);
+const struct gp_activity_status *gp_trace_reader_activity_status(const struct gp_trace_reader *r);
+const char *gp_trace_activity_type_name(unsigned type); /* "KERNEL", ...; "?" if unknown */
 
 #ifdef __cplusplus
 }

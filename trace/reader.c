@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity.h"
 #include "format.h"
 #include "reader_int.h"
 
@@ -338,6 +339,21 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
                 r->state = GP_RD_AFTER_END;
             break;
         }
+        case GP_REC_KERNEL:
+        case GP_REC_MEMCPY:
+        case GP_REC_MEMSET:
+        case GP_REC_GPU_MEMORY:
+        case GP_REC_GPU_POOL:
+        case GP_REC_EXT_CORR:
+        case GP_REC_MARKER:
+        case GP_REC_SYNC:
+        case GP_REC_OVERHEAD:
+        case GP_REC_ACT_DROPPED:
+        case GP_REC_ACT_STATUS:
+            rc = gp_rd_activity(r, rr.type, rr.p, rr.end, rec, why, sizeof(why));
+            if (rc < 0)
+                return gp_rd_fail_record(r, rc, err, errlen, rr.type, rr.off, why);
+            break;
         case GP_REC_HEADER:
             return gp_rd_fail_record(r, -EBADMSG, err, errlen, rr.type, rr.off, "a second HEADER");
         default:

@@ -58,6 +58,7 @@ struct gp_trace_reader {
     struct gp_trace_pyframe *pyframes; /* PYFRAME id N at N-1; strings point into strings[] */
     uint32_t npyframes, pyframes_cap;
 
+    struct gp_trace_act *act; /* GPU activity state (activity.c); NULL until the first */
     uint64_t prev_time, prev_ptr;
     uint64_t records;
     enum gp_rd_state state;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activity.h"
 #include "reader_int.h"
 #include "varint.h"
 
@@ -43,6 +44,8 @@ static const char *rec_name(uint8_t type, char *buf, size_t len)
     case GP_REC_END:
         return "END";
     default:
+        if (gp_trace_activity_type_name(type)[0] != '?')
+            return gp_trace_activity_type_name(type);
         snprintf(buf, len, "type 0x%02x", type);
         return buf;
     }
@@ -250,6 +253,7 @@ static void reader_free(struct gp_trace_reader *r)
     if (r->fd >= 0)
         close(r->fd);
     gp_rd_tables_free(r);
+    gp_trace_act_free(r->act);
     free(r->carry);
     free(r);
 }

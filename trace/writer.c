@@ -15,6 +15,7 @@
 #include "format.h"
 #include "intern.h"
 #include "pyintern.h"
+#include "activity.h"
 
 /* Level 1 was measured against 6 on the 1M malloc/free benchmark; see docs/trace-format.md
  * ("Compression level"). Overridable at build time to repeat the measurement. */
@@ -48,6 +49,7 @@ struct gp_trace_writer {
     uint32_t npyframes;
     gp_trace_pyframe_fn py_resolve;
     void *py_ctx;
+    struct gp_trace_act *act; /* GPU activity predictions (activity.c); NULL until used */
 };
 
 static int write_all(struct gp_trace_writer *w, const uint8_t *p, size_t n)
@@ -222,6 +224,7 @@ static void writer_free(struct gp_trace_writer *w)
     gp_trace_stack_cache_free(&w->stack_cache);
     gp_trace_pymap_free(&w->py_keys);
     gp_trace_pymap_free(&w->py_content);
+    gp_trace_act_free(w->act);
     free(w->raw);
     free(w->out);
     free(w);
@@ -480,6 +483,32 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         return rc;
     w->events++;
     return 0;
+}
+
+/* For activity.c, which encodes the GPU activity records (activity.h). */
+int gp_trace_writer_emit_record(struct gp_trace_writer *w, uint8_t type, const void *payload,
+                                size_t len)
+{
+    if (w->err)
+        return w->err;
+    if (w->in_hook)
+        return -EBUSY;
+    return emit(w, type, payload, len);
+}
+
+int gp_trace_writer_intern_string(struct gp_trace_writer *w, const char *s, uint32_t *id)
+{
+    *id = 0;
+    if (w->err)
+        return w->err;
+    if (w->in_hook)
+        return -EBUSY;
+    return intern_string(w, s, id);
+}
+
+struct gp_trace_act **gp_trace_writer_act_state(struct gp_trace_writer *w)
+{
+    return &w->act;
 }
 
 int gp_trace_writer_module(struct gp_trace_writer *w, const char *path, uint64_t load_bias,

@@ -12,6 +12,9 @@ SHIM = os.environ["GPUPROF_SHIM"]
 REPORT = os.environ["GPUPROF_REPORT"]
 FAKE_DIR = os.environ["GPUPROF_FAKECUDA_DIR"]
 SAMPLES = os.environ["GPUPROF_SAMPLES_DIR"]
+# The fake libcupti.so.13 (tests/fakecuda/cupti). Every run under the shim is given it as
+# GPUPROF_CUPTI, so no test meets the real CUPTI of an installed toolkit on the fake driver.
+FAKE_CUPTI = os.environ.get("GPUPROF_FAKECUPTI", "")
 # The fault-injection programs of tests/faults (docs/reliability.md), built next to samples/.
 FAULTS = os.path.join(os.path.dirname(os.path.abspath(SAMPLES)), "faults")
 # Libraries that must come before the shim in LD_PRELOAD, colon-separated: a sanitizer
@@ -58,6 +61,8 @@ def base_env(extra=None):
         if k.startswith("GPUPROF_") and k not in ("GPUPROF_SHIM", "GPUPROF_REPORT"):
             del env[k]
     env["LD_LIBRARY_PATH"] = FAKE_DIR
+    if FAKE_CUPTI:
+        env["GPUPROF_CUPTI"] = FAKE_CUPTI
     if (extra or {}).get("LD_PRELOAD"):
         env.update(SHIM_SETTINGS)
     env.update(extra or {})

@@ -2,6 +2,7 @@
 held, from the main thread and from a threading.Thread) gets its Python frames on every
 event, exactly as CPython itself reports them, before the native frames. Runs on every
 CPython 3.9-3.13 the build found (<build>/python/pythons.txt, see tests/python)."""
+import glob
 import json
 import os
 import re
@@ -131,6 +132,20 @@ for py in interpreters():
 
 if not tested:
     skip("no CPython 3.9-3.13 found (tests/python/CMakeLists.txt, GPUPROF_TEST_PYTHONS)")
+
+# An interpreter too old for Python stacks (if the machine has one): one warning, native frames.
+old = sorted(glob.glob("/usr/bin/python3.[5-8]") +
+             glob.glob(os.path.expanduser("~/.pyenv/versions/3.[5-8].*/bin/python3.[5-8]")))
+if old:
+    full, _ = version(old[-1])
+    with tempfile.TemporaryDirectory() as d:
+        p, traces = run_python(old[-1], [SCRIPT, LIB, os.path.join(d, "e.json")], {}, d)
+        equal((p.returncode, p.stderr), (0, f"gpuprof: Python {full} is not a supported version "
+              "(Python stacks need CPython 3.9 to 3.13); events get native frames only\n"),
+              f"python {full}: one warning")
+        frames = [f for s in sites_by_size(traces[0]).values() for f in s["frames"]] if traces else []
+        check(frames and not any(f.get("python") for f in frames), f"python {full}: native frames only")
+    tested.append(f"python {full} ({old[-1]}): unsupported, native frames only")
 
 # A program that is not Python: no Python frames, its native stack as before.
 p, trace = run_sample("alloc_pattern")

@@ -95,9 +95,48 @@ static void test_load_defaults_and_garbage(void **state)
     assert_false(o.enabled);
 }
 
+/* The CUPTI settings (cupti/): kernels on, search for libcupti, 8 x 8 MiB buffers. */
+static void test_load_cupti_settings(void **state)
+{
+    (void)state;
+    struct gp_shim_options o;
+    unsetenv("GPUPROF_KERNELS");
+    unsetenv("GPUPROF_CUPTI");
+    unsetenv("GPUPROF_CUPTI_BUFFER");
+    unsetenv("GPUPROF_CUPTI_BUFFERS");
+    gp_shim_options_load(&o);
+    assert_true(o.kernels);
+    assert_string_equal(o.cupti, "");
+    assert_int_equal(o.cupti_buffer, 8ull << 20);
+    assert_int_equal(o.cupti_buffers, 8);
+
+    setenv("GPUPROF_KERNELS", "0", 1);
+    setenv("GPUPROF_CUPTI", "/opt/cupti/lib64", 1);
+    setenv("GPUPROF_CUPTI_BUFFER", "1M", 1);
+    setenv("GPUPROF_CUPTI_BUFFERS", "32", 1);
+    gp_shim_options_load(&o);
+    assert_false(o.kernels);
+    assert_string_equal(o.cupti, "/opt/cupti/lib64");
+    assert_int_equal(o.cupti_buffer, 1ull << 20);
+    assert_int_equal(o.cupti_buffers, 32);
+
+    setenv("GPUPROF_KERNELS", "sometimes", 1); /* garbage: default */
+    setenv("GPUPROF_CUPTI_BUFFER", "1K", 1);   /* below 64K: default */
+    setenv("GPUPROF_CUPTI_BUFFERS", "1", 1);   /* below 2: default */
+    gp_shim_options_load(&o);
+    assert_true(o.kernels);
+    assert_int_equal(o.cupti_buffer, 8ull << 20);
+    assert_int_equal(o.cupti_buffers, 8);
+    unsetenv("GPUPROF_KERNELS");
+    unsetenv("GPUPROF_CUPTI");
+    unsetenv("GPUPROF_CUPTI_BUFFER");
+    unsetenv("GPUPROF_CUPTI_BUFFERS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_cupti_settings),
         cmocka_unit_test(test_bool),
         cmocka_unit_test(test_size),
         cmocka_unit_test(test_uint),

@@ -1,0 +1,28 @@
+/* gp_cupti.h — what the shim asks of the CUPTI adapter (cupti/, linked into libgpuprof.so).
+ * docs/architecture.md ("GPU activity") describes the threads and buffers. Every function is
+ * cheap and does nothing until the adapter has started, and none takes a lock of the shim's. */
+#ifndef GP_CUPTI_H
+#define GP_CUPTI_H
+
+#include <stdbool.h>
+
+#include "gp_trace.h"
+
+#define GP_CUPTI_HIDDEN __attribute__((visibility("hidden")))
+
+/* Program thread, after a traced CUDA call returned success (so CUDA is initialised), with
+ * the shim's re-entry guard held and no shim lock: the first call finds and starts CUPTI
+ * (GPUPROF_KERNELS, GPUPROF_CUPTI); later calls are one atomic load. */
+GP_CUPTI_HIDDEN void gp_cupti_after_cuda_call(void);
+
+/* Writer thread. A new trace file was opened: its status record is written again. */
+GP_CUPTI_HIDDEN void gp_cupti_trace_opened(void);
+/* Asks CUPTI to hand back buffers: the ones whose records are complete, or (forced) all of
+ * them. Nothing after the exit flush, when CUDA may be tearing down. */
+GP_CUPTI_HIDDEN void gp_cupti_flush(bool forced);
+/* Converts every buffer CUPTI handed back into trace records (w NULL: only gives the
+ * buffers back to the pool, the trace being off), and writes the status and dropped
+ * counts when they changed. Returns records written, or a writer error. */
+GP_CUPTI_HIDDEN int gp_cupti_drain(struct gp_trace_writer *w);
+
+#endif

@@ -1,0 +1,93 @@
+/* activity.h — the GPU activity records (KERNEL .. OVERHEAD, ACT_DROPPED, ACT_STATUS):
+ * their field mask, the prediction state writer and reader both keep, and the hooks into
+ * writer.c and the reader that activity.c needs. Internal to trace/ and its tests;
+ * docs/trace-format.md ("GPU activity") is the specification. */
+#ifndef GP_TRACE_ACTIVITY_H
+#define GP_TRACE_ACTIVITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gp_trace.h"
+#include "varint.h"
+
+/* Fields of an activity record, in payload order. A clear bit means "the same as the
+ * previous record of this type (and name)", except CORR, which is 0 when absent. */
+enum {
+    GP_ACTF_KIND = 1u << 0,
+    GP_ACTF_DEVICE = 1u << 1,
+    GP_ACTF_CONTEXT = 1u << 2,
+    GP_ACTF_STREAM = 1u << 3,
+    GP_ACTF_DURATION = 1u << 4,   /* zigzag delta from the predicted duration */
+    GP_ACTF_CORR = 1u << 5,       /* zigzag of corr - (previous corr + 1) */
+    GP_ACTF_GRID = 1u << 6,       /* three varints: x, y, z */
+    GP_ACTF_BLOCK = 1u << 7,      /* three varints: x, y, z */
+    GP_ACTF_REGISTERS = 1u << 8,
+    GP_ACTF_STATIC_SMEM = 1u << 9,
+    GP_ACTF_DYNAMIC_SMEM = 1u << 10,
+    GP_ACTF_GRAPH_ID = 1u << 11,
+    GP_ACTF_GRAPH_NODE = 1u << 12, /* zigzag delta from the predicted value */
+    GP_ACTF_BYTES = 1u << 13,
+    GP_ACTF_ADDRESS = 1u << 14,    /* zigzag delta from the predicted value */
+    GP_ACTF_VALUE = 1u << 15,
+    GP_ACTF_AUX = 1u << 16,
+};
+
+/* dstart, name, mask and 23 varints of at most 10 bytes: far below the record limit. */
+#define GP_TRACE_ACT_PAYLOAD_MAX (26 * GP_TRACE_VARINT_MAX)
+#define GP_ACT_NTYPES (GP_REC_ACT_LAST - GP_REC_ACT_FIRST + 1)
+
+/* KERNEL and MARKER records are predicted from the previous record with the same name,
+ * the other types from the previous record of the type. */
+static inline int gp_trace_act_named(unsigned type)
+{
+    return type == GP_REC_KERNEL || type == GP_REC_MARKER;
+}
+
+/* A prediction: the previous record of its type (and name); for names also the name that
+ * followed it last time, since a loop launches its kernels in the same order each step. */
+struct gp_act_pred {
+    struct gp_activity a;
+    uint32_t next_name;
+};
+
+/* What writer and reader remember between records; both evolve it identically. */
+struct gp_trace_act {
+    uint64_t prev_end;  /* end_ns of the previous activity record (0 before the first) */
+    uint32_t prev_corr; /* correlation of the previous record that carried one */
+    struct gp_act_pred plain[GP_ACT_NTYPES];
+    struct gp_act_pred *named[2]; /* [0] KERNEL, [1] MARKER: indexed by name id */
+    uint32_t named_cap[2];
+    uint32_t prev_name[2];        /* name id of the previous KERNEL, MARKER record */
+    /* reader only: the record and status last delivered */
+    struct gp_activity last;
+    struct gp_activity_status status;
+};
+
+struct gp_trace_act *gp_trace_act_new(void);
+void gp_trace_act_free(struct gp_trace_act *s);
+/* Encodes a (name already interned as name_id) into buf, GP_TRACE_ACT_PAYLOAD_MAX bytes;
+ * returns the payload length. Without memory for a new name's prediction the record is
+ * written under name id 0, as past the string cap. */
+size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, uint32_t name_id,
+                           uint8_t *buf);
+/* Decodes a payload of the given type into out (name_id set, name NULL). nstrings: string
+ * ids defined so far. 0, or -EBADMSG / -ENOMEM with the reason in why. */
+int gp_trace_act_decode(struct gp_trace_act *s, uint8_t type, const uint8_t *p,
+                        const uint8_t *end, uint32_t nstrings, struct gp_activity *out,
+                        char *why, size_t whylen);
+
+/* writer.c: what the activity writers need of the writer. emit checks the sticky error
+ * and the new-ip hook like every writer call. */
+int gp_trace_writer_emit_record(struct gp_trace_writer *w, uint8_t type, const void *payload,
+                                size_t len);
+int gp_trace_writer_intern_string(struct gp_trace_writer *w, const char *s, uint32_t *id);
+struct gp_trace_act **gp_trace_writer_act_state(struct gp_trace_writer *w);
+
+/* activity.c, for reader.c: decodes an activity, ACT_DROPPED or ACT_STATUS payload into
+ * rec (and the reader's last activity / status). 0, or negative with the reason in why. */
+struct gp_trace_reader;
+int gp_rd_activity(struct gp_trace_reader *r, uint8_t type, const uint8_t *p, const uint8_t *end,
+                   struct gp_record *rec, char *why, size_t whylen);
+
+#endif
