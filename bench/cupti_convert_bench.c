@@ -2,11 +2,12 @@
  * real CUPTI record structs (CUpti_ActivityKernel10, from the toolkit's header) converted by
  * the shim's converter (cupti/convert.c) and written by the trace writer, compression and
  * file writes included, on one core. The buffers hold a training loop: the same few hundred
- * kernels every step, in the same order, on two streams; gaps of 1.5-3.5 us between kernels
- * and durations jittered by up to +-2 % around each kernel's own, as a busy GPU shows.
- * Prints kernel records per second and compressed bytes per kernel record (targets: 5 M/s,
- * at most 6 bytes; docs/benchmarks.md).
- * Usage: cupti_convert_bench [records (default 20,000,000)] [kernels per step (300)] [path] */
+ * kernels every step, in the same order, on two streams; gaps between kernels of GAP ns plus
+ * up to GAP_JITTER ns, and durations within +-JITTER per mille of each kernel's own
+ * (defaults 1500 ns + 0..2000 ns and +-20 per mille: more noise than a busy GPU shows).
+ * Prints kernel records per second and bytes per kernel record (targets: 5 M/s, at most 6).
+ * Usage: cupti_convert_bench [records (20,000,000)] [kernels per step (300)]
+ *                            [JITTER per mille (20)] [GAP ns (1500)] [GAP_JITTER ns (2000)] */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,12 +39,13 @@ int main(int argc, char **argv)
 {
     uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 20000000ull;
     unsigned kernels = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 300;
+    uint64_t jitter_pm = argc > 3 ? strtoull(argv[3], NULL, 10) : 20;
+    uint64_t gap = argc > 4 ? strtoull(argv[4], NULL, 10) : 1500;
+    uint64_t gap_jitter = argc > 5 ? strtoull(argv[5], NULL, 10) : 2000;
     char path[4096];
     const char *tmp = getenv("TMPDIR");
-    snprintf(path, sizeof(path), "%s", argc > 3 ? argv[3] : "");
-    if (!path[0])
-        snprintf(path, sizeof(path), "%s/gpuprof-cupti-bench.gz", tmp && *tmp ? tmp : "/tmp");
-    if (kernels == 0 || total == 0)
+    snprintf(path, sizeof(path), "%s/gpuprof-cupti-bench.gz", tmp && *tmp ? tmp : "/tmp");
+    if (kernels == 0 || total == 0 || jitter_pm > 500)
         return 2;
 
     /* The kernels of one step: names, launch shapes, base durations. */
@@ -82,10 +84,10 @@ int main(int argc, char **argv)
             CUpti_ActivityKernel10 *r = &buf[n];
             memset(r, 0, sizeof(*r));
             r->kind = CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL;
-            t += 1500 + rng() % 2000;
+            t += gap + (gap_jitter ? rng() % (gap_jitter + 1) : 0);
             r->start = t;
-            uint64_t jitter = base[k] * (rng() % 41) / 1000; /* 0..4 % of the base */
-            r->end = t + base[k] - base[k] / 50 + jitter;    /* base -2 % .. +2 % */
+            uint64_t jitter = base[k] * (rng() % (2 * jitter_pm + 1)) / 1000;
+            r->end = t + base[k] - base[k] * jitter_pm / 1000 + jitter;
             t = r->end;
             r->deviceId = 0;
             r->contextId = 1;
@@ -114,16 +116,19 @@ int main(int argc, char **argv)
         busy += now_s() - t0;
         done += n;
     }
+    uint64_t raw = gp_trace_writer_raw_bytes(w);
     double t0 = now_s();
     if (gp_trace_writer_close(w) < 0)
         return 1;
     busy += now_s() - t0;
     off_t size = lseek(fd, 0, SEEK_END);
     close(fd);
-    printf("%llu kernel records (%u kernels per step): %.2f M records/s on one core, "
-           "%.2f bytes/record in the trace (%lld bytes)\n",
-           (unsigned long long)total, kernels, (double)total / busy / 1e6,
-           (double)size / (double)total, (long long)size);
+    printf("%llu kernel records (%u kernels per step, +-%llu per mille, gaps %llu+%llu ns): "
+           "%.2f M records/s on one core, "
+           "%.2f bytes/record in the trace (%lld bytes; %.2f before compression)\n",
+           (unsigned long long)total, kernels, (unsigned long long)jitter_pm,
+           (unsigned long long)gap, (unsigned long long)gap_jitter, (double)total / busy / 1e6,
+           (double)size / (double)total, (long long)size, (double)raw / (double)total);
     unlink(path);
     free(names);
     free(base);

@@ -29,6 +29,8 @@ per_event() { # (loaded_n - loaded_0 - (plain_n - plain_0)) / (2n) in ns, one de
 }
 
 cd "$work"
+# Kernel tracing is off: the stand-ins launch no kernels, and heaptrack traces no GPU work.
+export GPUPROF_KERNELS=0
 export LD_LIBRARY_PATH="$fake"
 plain_n=$(best_ns "$b/bench/bench_alloc_loop" "$n")
 plain_0=$(best_ns "$b/bench/bench_alloc_loop" 0)

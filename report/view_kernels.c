@@ -106,7 +106,7 @@ int gp_report_view_text_kernels(FILE *f, const struct gp_report *r)
             continue;
         fprintf(f, "  memcpy %s: %" PRIu64 " copies, %s in %s (%s/s)\n", gp_report_copy_kind_name(i),
                 s->count, gp_report_fmt_bytes(a, sizeof(a), s->bytes), fmt_dur(b, sizeof(b), s->time_ns),
-                gp_report_fmt_bytes(d, sizeof(d), (uint64_t)bandwidth(s)));
+                gp_report_fmt_bytes(d, sizeof(d), bandwidth(s) < 0x1p64 ? (uint64_t)bandwidth(s) : UINT64_MAX));
     }
     if (k->memset.count)
         fprintf(f, "  memset: %" PRIu64 " calls, %s in %s\n", k->memset.count,

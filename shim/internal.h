@@ -56,7 +56,8 @@ GP_HIDDEN int gp_queue_init(struct gp_queue **out, uint64_t bytes, unsigned dept
 GP_HIDDEN struct gp_event *gp_queue_claim(struct gp_queue *q);
 GP_HIDDEN void gp_queue_count_drop(struct gp_queue *q);
 GP_HIDDEN uint64_t gp_queue_consumed(struct gp_queue *q); /* slots consumed so far */
-GP_HIDDEN void gp_queue_publish(struct gp_queue *q, struct gp_event *ev);
+/* Returns true when the ring is more than half full (time to wake the writer). */
+GP_HIDDEN bool gp_queue_publish(struct gp_queue *q, struct gp_event *ev);
 /* Consumer (one thread): the next published event in claim order, or NULL when the
  * next slot is empty or not yet published. gp_queue_release hands it back. */
 GP_HIDDEN struct gp_event *gp_queue_peek(struct gp_queue *q);

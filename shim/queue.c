@@ -25,6 +25,7 @@ struct gp_queue {
     _Alignas(64) _Atomic uint64_t tail;     /* next position to claim */
     _Alignas(64) _Atomic uint64_t dropped;  /* drops not yet reported */
     _Alignas(64) _Atomic uint64_t head;     /* next position to consume (consumer only writes) */
+    _Alignas(64) _Atomic uint64_t head_seen; /* a recent head, read by producers: see publish */
     uint64_t mask;
     size_t stride;
     unsigned depth;
@@ -72,6 +73,7 @@ void gp_queue_reset(struct gp_queue *q)
         atomic_store_explicit(&gp_slot_at(q, i)->seq, i, memory_order_relaxed);
     atomic_store_explicit(&q->tail, 0, memory_order_relaxed);
     atomic_store_explicit(&q->head, 0, memory_order_relaxed);
+    atomic_store_explicit(&q->head_seen, 0, memory_order_relaxed);
     atomic_store_explicit(&q->dropped, 0, memory_order_release);
 }
 
@@ -97,11 +99,20 @@ struct gp_event *gp_queue_claim(struct gp_queue *q)
     }
 }
 
-void gp_queue_publish(struct gp_queue *q, struct gp_event *ev)
+bool gp_queue_publish(struct gp_queue *q, struct gp_event *ev)
 {
-    (void)q;
     struct gp_slot *s = gp_slot_of(ev);
-    atomic_store_explicit(&s->seq, s->pad + 1, memory_order_release);
+    uint64_t pos = s->pad;
+    atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+    /* Reading head on every event would pull the consumer's cache line across cores
+     * each time. head only grows, so an old value overstates how full the ring is: the
+     * real head is read only when the old one says half full. */
+    uint64_t half = (q->mask + 1) / 2;
+    if (pos + 1 - atomic_load_explicit(&q->head_seen, memory_order_relaxed) <= half)
+        return false;
+    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    atomic_store_explicit(&q->head_seen, head, memory_order_relaxed);
+    return pos + 1 - head > half;
 }
 
 struct gp_event *gp_queue_peek(struct gp_queue *q)

@@ -93,8 +93,7 @@ gp_shim_event_begin(uint8_t type, uint8_t api, uint8_t kind)
 
 static inline void gp_shim_event_end(struct gp_event *ev)
 {
-    gp_queue_publish(gp_shim_g.queue, ev);
-    if (GP_UNLIKELY(gp_queue_half_full(gp_shim_g.queue)))
+    if (GP_UNLIKELY(gp_queue_publish(gp_shim_g.queue, ev)))
         gp_writer_wake();
 }
 

@@ -7,8 +7,8 @@
 #                                 the corpus (build-fuzz/corpus-*); crashes in build-fuzz/crashes
 #   tools/check-fuzz.sh corpus    regenerates the seeds with make_corpus (docs/reliability.md)
 # The corpus holds those seeds and, as grown-*, small inputs the fuzzers found that reach
-# code the seeds do not (libFuzzer -merge=1 -max_len=256). A crash reproducer, once fixed,
-# belongs there too. Keep the whole corpus under 200 KB.
+# code the seeds do not (libFuzzer -merge=1 -max_len=256), and as crash-* the reproducers of
+# fixed crashes. Keep the whole corpus under 200 KB.
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 build="$top/build-fuzz"
@@ -35,9 +35,9 @@ case "${1:-}" in
     { cat "$build/fuzz_reader.log" >&2; exit 1; }
   echo "check-fuzz: $(ls "$corpus" | wc -l) corpus files through ${#harnesses[@]} harnesses: no finding"
   ;;
-corpus) # the generated seeds; grown-* are inputs the fuzzers found (kept)
+corpus) # the generated seeds; grown-* and crash-* are inputs the fuzzers found (kept)
   mkdir -p "$corpus"
-  find "$corpus" -maxdepth 1 -type f ! -name 'grown-*' -delete
+  find "$corpus" -maxdepth 1 -type f ! -name 'grown-*' ! -name 'crash-*' -delete
   "$build/tests/fuzz/make_corpus" "$corpus"
   echo "check-fuzz: $(ls "$corpus" | wc -l) seeds, $(du -sb "$corpus" | cut -f1) bytes in $corpus"
   ;;

@@ -15,7 +15,9 @@ if [ -e /dev/nvidia0 ] || [ -e /dev/nvidiactl ]; then
 else
   echo "== NO GPU on this machine: running on the TEST STAND-INS (tests/fakecuda, a simulated 16 GiB device)."
   echo "== The profiler, trace and report are the real ones; the CUDA runtime underneath is simulated."
-  env_prefix=(env "LD_LIBRARY_PATH=$b/fakecuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+  # ...and the fake libcupti: the toolkit's real one cannot work on the fake driver
+  env_prefix=(env "LD_LIBRARY_PATH=$b/fakecuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+              "GPUPROF_CUPTI=$b/fakecuda/cupti/libcupti.so.13")
 fi
 echo "== \$ LD_PRELOAD=$b/lib/libgpuprof.so $b/samples/alloc_pattern"
 "${env_prefix[@]}" env LD_PRELOAD="$b/lib/libgpuprof.so" GPUPROF_OUTPUT="$out/alloc_pattern.%p.gz" \

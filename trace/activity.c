@@ -37,6 +37,8 @@ void gp_trace_act_free(struct gp_trace_act *s)
         return;
     free(s->named[0]);
     free(s->named[1]);
+    for (unsigned i = 0; i < GP_ACT_NAME_CACHE; i++)
+        free(s->names[i].copy);
     free(s);
 }
 
@@ -277,6 +279,31 @@ static int act_state(struct gp_trace_writer *w, struct gp_trace_act **out)
     return 0;
 }
 
+/* The string id of a kernel or marker name, through the pointer cache. */
+static int name_id_of(struct gp_trace_writer *w, struct gp_trace_act *s, const char *name,
+                      uint32_t *id)
+{
+    if (!name) {
+        *id = 0;
+        return 0;
+    }
+    uint64_t h = (uint64_t)(uintptr_t)name * 0x9E3779B97F4A7C15ull; /* Fibonacci hashing */
+    struct gp_act_name_entry *e = &s->names[h >> (64 - GP_ACT_NAME_CACHE_BITS)];
+    if (e->ptr == name && strcmp(e->copy, name) == 0) {
+        *id = e->id;
+        return 0;
+    }
+    int rc = gp_trace_writer_intern_string(w, name, id);
+    if (rc < 0)
+        return rc;
+    char *copy = strdup(name); /* without memory the name is merely hashed next time */
+    if (copy) {
+        free(e->copy);
+        *e = (struct gp_act_name_entry){name, copy, *id};
+    }
+    return 0;
+}
+
 int gp_trace_writer_activity(struct gp_trace_writer *w, const struct gp_activity *a)
 {
     uint8_t buf[GP_TRACE_ACT_PAYLOAD_MAX];
@@ -289,7 +316,7 @@ int gp_trace_writer_activity(struct gp_trace_writer *w, const struct gp_activity
     if ((rc = act_state(w, &s)) < 0)
         return rc;
     /* Past the string cap the name is lost (id 0), the record is still written. */
-    if (gp_trace_act_named(a->type) && (rc = gp_trace_writer_intern_string(w, a->name, &name_id)) < 0)
+    if (gp_trace_act_named(a->type) && (rc = name_id_of(w, s, a->name, &name_id)) < 0)
         return rc;
     size_t n = gp_trace_act_encode(s, a, name_id, buf);
     return gp_trace_writer_emit_record(w, a->type, buf, n);
@@ -360,8 +387,10 @@ int gp_rd_activity(struct gp_trace_reader *r, uint8_t type, const uint8_t *p, co
     }
     if (type == GP_REC_ACT_STATUS) {
         rc = status_decode(r, p, end, &s->status, why, whylen);
-        if (rc == 0)
+        if (rc == 0) {
+            s->have_status = 1;
             rec->kind = (uint8_t)(s->status.state <= UINT8_MAX ? s->status.state : 0);
+        }
         return rc;
     }
     rc = gp_trace_act_decode(s, type, p, end, r->nstrings, &s->last, why, whylen);
@@ -382,7 +411,7 @@ const struct gp_activity *gp_trace_reader_activity(const struct gp_trace_reader 
 
 const struct gp_activity_status *gp_trace_reader_activity_status(const struct gp_trace_reader *r)
 {
-    return r->act && r->act->status.state ? &r->act->status : NULL;
+    return r->act && r->act->have_status ? &r->act->status : NULL;
 }
 
 const char *gp_trace_activity_type_name(unsigned type)

@@ -51,8 +51,20 @@ struct gp_act_pred {
     uint32_t next_name;
 };
 
+/* Writer: kernel name pointer -> string id. CUPTI hands out one pointer per kernel name, so
+ * this saves hashing the name for every record; an entry keeps its own copy of the name and
+ * is only used when the text still matches (a pointer reused after a module unload). */
+#define GP_ACT_NAME_CACHE_BITS 10 /* a training step runs a few hundred kernels */
+#define GP_ACT_NAME_CACHE (1u << GP_ACT_NAME_CACHE_BITS)
+struct gp_act_name_entry {
+    const char *ptr;
+    char *copy;
+    uint32_t id;
+};
+
 /* What writer and reader remember between records; both evolve it identically. */
 struct gp_trace_act {
+    struct gp_act_name_entry names[GP_ACT_NAME_CACHE]; /* writer only */
     uint64_t prev_end;  /* end_ns of the previous activity record (0 before the first) */
     uint32_t prev_corr; /* correlation of the previous record that carried one */
     struct gp_act_pred plain[GP_ACT_NTYPES];
@@ -62,6 +74,7 @@ struct gp_trace_act {
     /* reader only: the record and status last delivered */
     struct gp_activity last;
     struct gp_activity_status status;
+    int have_status;
 };
 
 struct gp_trace_act *gp_trace_act_new(void);

@@ -19,6 +19,8 @@
  *   device memory: cudaMalloc 4 MiB + 1 MiB, both freed
  * cupti_kernels exit     cudaMalloc 1 MiB, 5 x relu_kernel, exit(0) at once (nothing freed)
  * cupti_kernels kill     cudaMalloc 1 MiB, 4 x relu_kernel, sleeps 1.5 s, SIGKILLs itself
+ * cupti_kernels oom      cudaMalloc 1 MiB, 3 x relu_kernel, a cudaMalloc of 1 PiB that fails,
+ *                        then SIGKILL at once: only the flush at the OOM can save the kernels
  * cupti_kernels flood N  cudaMalloc 1 MiB, N x relu_kernel as fast as possible, then the fake's
  *                        buffer counters as "requested completed declined distinct" into the
  *                        file FAKECUPTI_STATS (when set)
@@ -208,6 +210,15 @@ int main(int argc, char **argv)
         sleep_ms(1500);
         raise(SIGKILL);
     }
-    fprintf(stderr, "usage: cupti_kernels [preload] run|exit|kill|flood N\n");
+    if (strcmp(mode, "oom") == 0) {
+        for (int i = 0; i < 3; i++)
+            kernel("relu_kernel", 13, 2000, 128, 128, 16);
+        void *p = NULL;
+        cudaError_t e = cudaMalloc(&p, (size_t)1 << 50);
+        printf("cupti_kernels: 3 kernels, then cudaMalloc(1 PiB): %s\n", cudaGetErrorName(e));
+        fflush(stdout);
+        raise(SIGKILL);
+    }
+    fprintf(stderr, "usage: cupti_kernels [preload] run|exit|kill|oom|flood N\n");
     return 2;
 }

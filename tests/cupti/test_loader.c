@@ -10,6 +10,9 @@
  *   option         GPUPROF_CUPTI naming the file, option_dir its directory
  *   option_missing GPUPROF_CUPTI naming nothing: no other place is tried
  *   real           the installed toolkit's own library (skipped, 77, without one)
+ *   wheels         the real nvidia-cuda-runtime and nvidia-cuda-cupti wheels, unpacked as pip
+ *                  does into a scratch site-packages, their libcudart loaded first: the wheels
+ *                  (*.whl) are taken from $GPUPROF_CUPTI_WHEELS (skipped, 77, when unset)
  * Usage: test_cupti_loader LAYOUT FAKE_CUPTI FAKE_CUDART. Exit 0 on success. */
 #include <dlfcn.h>
 #include <errno.h>
@@ -149,6 +152,24 @@ int main(int argc, char **argv)
             return 1;
         }
         return 0;
+    } else if (strcmp(layout, "wheels") == 0) {
+        const char *wheels = getenv("GPUPROF_CUPTI_WHEELS");
+        static char cmd[3 * PATH_MAX], rt[2 * PATH_MAX], cu[2 * PATH_MAX];
+        if (!wheels || !*wheels)
+            return 77;
+        /* a wheel is a zip of its site-packages files: pip unpacks it just so */
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && for w in '%s'/nvidia_cuda_runtime-*.whl '%s'/nvidia_cuda_cupti-*.whl; do "
+                 "python3 -m zipfile -e \"$w\" site-packages || exit 1; done", tmp, wheels, wheels);
+        if (system(cmd) != 0)
+            die("cannot unpack the wheels");
+        snprintf(rt, sizeof(rt), "%s/site-packages/nvidia/cu13/lib/libcudart.so.13", tmp);
+        snprintf(cu, sizeof(cu), "%s/site-packages/nvidia/cu13/lib/libcupti.so.13", tmp);
+        if (!dlopen(rt, RTLD_NOW | RTLD_GLOBAL))
+            die(dlerror());
+        want = cu;
+        how = "the pip package next to libcudart";
+        rc = gp_cupti_load(&api, NULL, roots, 1, why, sizeof(why));
     } else if (strcmp(layout, "real") == 0) {
         const char *real[] = {"/usr/local/cuda"};
         if (access("/usr/local/cuda/lib64/libcupti.so.13", R_OK) == 0)

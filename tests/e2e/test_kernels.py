@@ -169,6 +169,14 @@ j = report_json(trace)
 equal(j["trace"]["truncated"], True, "kill: trace truncated")
 equal(j["kernels"]["count"], 4, "kill: kernels flushed in the background")
 
+# ---- OOM: the flush before the program sees the error takes CUPTI's buffers along ----------
+traced, trace = run(["oom"], env={"GPUPROF_FLUSH_MS": "60000"})
+equal(traced.returncode, -signal.SIGKILL, "oom: killed right after the OOM")
+check("cudaErrorMemoryAllocation" in traced.stdout, f"oom: the allocation failed ({traced.stdout!r})")
+j = report_json(trace)
+equal(j["events"]["oom"], 1, "oom: the OOM is in the trace")
+equal(j["kernels"]["count"], 3, "oom: kernels flushed with the OOM")
+
 # ---- the buffer pool: bounded, and every record accounted for ------------------------------
 N = 20000
 with tempfile.TemporaryDirectory() as d:

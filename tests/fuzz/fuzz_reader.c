@@ -26,7 +26,15 @@ static void touch(const char *s)
         gp_fuzz_sink += strlen(s);
 }
 
-/* Walks a stack from its innermost node: every node resolves and parents come first. */
+static void touch_pyframe(const struct gp_trace_pyframe *f)
+{
+    touch(f->file);
+    touch(f->function);
+    gp_fuzz_sink += f->line;
+}
+
+/* Walks a stack from its innermost node: every node resolves, parents come first, and a
+ * node standing for a Python frame names one (the reader checks that when it reads it). */
 static void walk(const struct gp_trace_reader *r, uint32_t id)
 {
     for (unsigned depth = 0; id != 0; depth++) {
@@ -34,9 +42,26 @@ static void walk(const struct gp_trace_reader *r, uint32_t id)
         CHECK(n != NULL);
         CHECK(n->parent < id);
         gp_fuzz_sink += (size_t)n->ip;
+        uint32_t py = gp_trace_pyframe_id(n->ip);
+        if (py != 0) {
+            const struct gp_trace_pyframe *f = gp_trace_reader_pyframe(r, py);
+            if (f)
+                touch_pyframe(f);
+        }
         id = n->parent;
         CHECK(depth < (1u << 24));
     }
+}
+
+static void check_activity(const struct gp_trace_reader *r, const struct gp_record *rec)
+{
+    const struct gp_activity *a = gp_trace_reader_activity(r);
+    CHECK(a != NULL);
+    CHECK(a->type == rec->type);
+    touch(a->name);
+    if (a->name_id)
+        CHECK(gp_trace_reader_string(r, a->name_id) != NULL);
+    gp_fuzz_sink += strlen(gp_trace_activity_type_name(a->type)) + (size_t)(a->end_ns - a->start_ns);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -85,15 +110,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             max_frame = rec.id;
             walk(r, rec.id);
             break;
+        case GP_REC_PYFRAME: {
+            const struct gp_trace_pyframe *f = gp_trace_reader_pyframe(r, rec.id);
+            CHECK(f != NULL);
+            touch_pyframe(f);
+            break;
+        }
+        case GP_REC_ACT_STATUS: {
+            const struct gp_activity_status *st = gp_trace_reader_activity_status(r);
+            CHECK(st != NULL);
+            touch(st->library);
+            touch(st->reason);
+            break;
+        }
         case GP_REC_ALLOC:
         case GP_REC_FREE:
         case GP_REC_MEMINFO:
         case GP_REC_OOM:
+        case GP_REC_POOL:
             CHECK(rec.stack <= max_frame);
             walk(r, rec.stack);
             gp_fuzz_sink += strlen(gp_trace_api_name(rec.api)) + strlen(gp_trace_kind_name(rec.kind));
             break;
         default:
+            if (gp_trace_is_activity(rec.type))
+                check_activity(r, &rec);
             break;
         }
     }

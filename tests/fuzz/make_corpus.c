@@ -160,6 +160,20 @@ static struct gp_event *event(uint8_t type, uint8_t api, uint8_t kind, uint64_t 
     return ev;
 }
 
+/* The Python frame resolver: keys 0-3 are known frames, anything else is unknown. */
+static int pyframe(void *ctx, uint64_t key, struct gp_trace_pyframe *out)
+{
+    static const char *const funcs[] = {"forward", "train_step", "<module>", "backward"};
+    (void)ctx;
+    uint64_t k = key & ~GP_TRACE_PY_TAG;
+    if (k > 3)
+        return -1;
+    out->file = k == 2 ? "train.py" : "/nonexistent/site-packages/torch/nn/module.py";
+    out->function = funcs[k];
+    out->line = (uint32_t)(10 * k + 1);
+    return 0;
+}
+
 static void valid_traces(void)
 {
     int fd;
@@ -222,6 +236,47 @@ static void valid_traces(void)
     for (unsigned i = 0; i < 20; i++)
         gp_trace_writer_event(w, event(GP_REC_ALLOC, GP_API_CUDA_MALLOC_MANAGED, GP_MEM_MANAGED,
                                        t += 3, 1 << 20, 0x7f3000000000 + i * 0x100000, 16, i));
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* Python frames in the stacks, memory pool sizes. */
+    w = open_trace("valid-python.gz", &fd, "", "python3 train.py");
+    gp_trace_writer_set_pyframe_resolver(w, pyframe, NULL);
+    for (unsigned i = 0; i < 12; i++) {
+        struct gp_event *e = event(GP_REC_ALLOC, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, t += 9,
+                                   1 << 20, 0x7f5000000000 + i * 0x100000, 6, i % 3);
+        e->ips[1] = GP_TRACE_PY_TAG | (i % 4);       /* a Python frame between native ones */
+        e->ips[3] = GP_TRACE_PY_TAG | (100 + i % 2); /* one the resolver does not know */
+        gp_trace_writer_event(w, e);
+    }
+    struct gp_event *pool = event(GP_REC_POOL, GP_API_CUDA_MALLOC_ASYNC, GP_MEM_DEVICE, t += 9,
+                                  64 << 20, 0x5000, 3, 1);
+    pool->aux1 = 12 << 20;
+    gp_trace_writer_event(w, pool);
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* GPU activity: every type, dropped activity records, the recording status. */
+    w = open_trace("valid-activity.gz", &fd, "", "fuzz_app --kernels");
+    gp_trace_writer_activity_status(w, &(struct gp_activity_status){
+        .state = GP_ACT_RECORDING, .version = 24, .kinds = 0x1ff,
+        .library = "/nonexistent/libcupti.so.13", .reason = "recording"});
+    for (unsigned type = GP_REC_ACT_FIRST; type <= GP_REC_ACT_LAST; type++) {
+        struct gp_activity a = {
+            .type = (uint8_t)type, .kind = (uint8_t)(type & 3), .device = 0, .context = 1,
+            .stream = 7, .correlation = 100 + type, .start_ns = 1000000 + t, .end_ns = 1000000 + t + 5000,
+            .name = type == GP_REC_KERNEL ? "_Z10vector_addPKfS0_Pfi"
+                    : type == GP_REC_MARKER ? "train_step" : NULL,
+            .grid = {128, 1, 1}, .block = {256, 1, 1}, .registers = 32, .static_smem = 1024,
+            .dynamic_smem = 2048, .graph_id = type == GP_REC_KERNEL ? 3 : 0, .bytes = 1 << 20,
+            .address = 0x7f6000000000, .value = 42, .aux = 0x0102,
+        };
+        t += 10000;
+        gp_trace_writer_activity(w, &a);
+    }
+    gp_trace_writer_activity_dropped(w, 17);
+    gp_trace_writer_activity_status(w, &(struct gp_activity_status){
+        .state = GP_ACT_STOPPED, .reason = "write error"});
     gp_trace_writer_close(w);
     close(fd);
 
@@ -457,7 +512,7 @@ int main(int argc, char **argv)
     outdir = argv[1];
     valid_traces();
     static const char *const names[] = {"valid-basic", "valid-churn", "valid-empty", "valid-strings",
-                                        "valid-flushed"};
+                                        "valid-python", "valid-activity", "valid-flushed"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         variants(names[i]);
     handmade();
