@@ -18,4 +18,4 @@ exec cppcheck --quiet --error-exitcode=1 --inline-suppr \
   --suppress=missingIncludeSystem --suppress=missingInclude \
   --suppressions-list=.cppcheck/suppressions.txt \
   --template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
-  trace shim report samples tests bench
+  trace shim cupti report samples tests bench

@@ -182,7 +182,8 @@ CUptiResult CUPTIAPI cuptiUnsubscribe(CUpti_SubscriberHandle subscriber)
     if (subscriber != (CUpti_SubscriberHandle)&fake_cupti_g)
         return CUPTI_ERROR_INVALID_PARAMETER;
     pthread_mutex_lock(&fake_cupti_g.mu);
-    fake_cupti_g.subscribed = fake_cupti_g.stats.subscribed = 0;
+    fake_cupti_g.subscribed = 0;
+    fake_cupti_g.stats.subscribed = 0;
     pthread_mutex_unlock(&fake_cupti_g.mu);
     return CUPTI_SUCCESS;
 }
