@@ -17,6 +17,8 @@ shift $(($# > 2 ? 2 : $#))
 pythons=("$@")
 [ ${#pythons[@]} -gt 0 ] || mapfile -t pythons < "$b/python/pythons.txt"
 work="$(mktemp -d)"
+# Allocation events only: the stand-ins launch no kernels.
+export GPUPROF_KERNELS=0
 trap 'rm -rf "$work"' EXIT
 lib="$b/python/libgp_pyalloc.so"
 

@@ -254,6 +254,7 @@ static void *gp_writer_main(void *arg)
             last_cupti = now;
         }
         if (want || now - last_flush >= period) {
+            n += gp_drain(&failed); /* what was published before the request (OOM) */
             gp_flush(&failed);
             last_flush = now;
             pthread_mutex_lock(&gp_wr.mu);
