@@ -187,6 +187,10 @@ static int apply_alloc(struct gp_report_model *m, const struct gp_record *rec)
     unsigned kind = kind_of(rec);
     m->counts.allocs++;
     m->counts.allocs_by_kind[kind]++;
+    if (rec->api >= GP_API_CU_MEM_ALLOC) /* the driver APIs are numbered after the runtime's */
+        m->counts.driver_allocs++;
+    else
+        m->counts.runtime_allocs++;
     if (rec->ptr == 0)
         return 0; /* a zero-size request can succeed without memory */
 

@@ -113,6 +113,8 @@ struct gp_report_counts {
     uint64_t meminfo;
     uint64_t oom;
     uint64_t allocs_by_kind[GP_MEM_KIND_COUNT];
+    uint64_t runtime_allocs; /* successful allocations through the runtime API (cuda*) */
+    uint64_t driver_allocs;  /* ... through the driver API (cu*) outside a runtime call */
 };
 
 struct gp_report_health {

@@ -108,6 +108,9 @@ static void write_events(struct gp_report_json *j, const struct gp_report_model 
     for (unsigned k = 0; k < GP_MEM_KIND_COUNT; k++)
         gp_report_json_u64(j, kind_key[k], c->allocs_by_kind[k]);
     gp_report_json_object_end(j);
+    gp_report_json_u64(j, "runtime_allocs", c->runtime_allocs);
+    gp_report_json_u64(j, "driver_allocs", c->driver_allocs);
+    gp_report_json_bool(j, "driver_only", c->driver_allocs > 0 && c->runtime_allocs == 0);
     gp_report_json_object_end(j);
 }
 

@@ -131,6 +131,12 @@ static void print_run(FILE *f, const struct gp_report_model *m)
             "  events   %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
             " failed allocations, %" PRIu64 " frees of unknown pointers\n",
             m->counts.allocs, m->counts.frees, m->counts.failed_allocs, m->counts.unknown_frees);
+    if (m->counts.driver_allocs > 0 && m->counts.runtime_allocs == 0)
+        fputs("  note     every allocation was seen at the driver layer (cu* calls), none through the\n"
+              "           CUDA runtime API: the program allocates with the driver API, or its runtime\n"
+              "           is linked statically, in which case runtime-level detail (which cuda* call)\n"
+              "           is not available\n",
+              f);
 }
 
 static int print_peaks(FILE *f, struct gp_report *r)

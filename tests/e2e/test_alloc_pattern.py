@@ -37,6 +37,8 @@ equal(mem["leaked_bytes"], 1048576, "device bytes held at exit")
 equal([(site_functions(s)[0], s["bytes"], s["count"]) for s in mem["leaked_sites"]],
       [("site_leaky", 1048576, 1)], "sites holding memory at exit")
 equal(j["oom"], [], "OOM events")
+equal((j["events"]["runtime_allocs"], j["events"]["driver_allocs"], j["events"]["driver_only"]),
+      (9, 0, False), "allocations by layer (the runtime's own cuMemAlloc_v2 calls are not counted twice)")
 equal(j["trace"]["truncated"], False, "trace truncated")
 equal(j["trace"]["dropped_events"], 0, "dropped events")
 equal(j["run"]["label"], "", "label")

@@ -1,7 +1,7 @@
 """samples/vmm (PyTorch expandable-segments style VMM through cudaGetDriverEntryPointByVersion)
 under libgpuprof.so: the program is unchanged, and the report's physical, address-range and
 mapping numbers are exactly the ones documented at the top of samples/vmm.c."""
-from e2e import check, equal, finish, report_json, run_sample, site_functions, unchanged
+from e2e import check, equal, finish, report, report_json, run_sample, site_functions, unchanged
 
 plain, _ = run_sample("vmm", preload=False)
 traced, trace = run_sample("vmm")
@@ -24,4 +24,9 @@ equal(j["events"]["allocs_by_kind"]["physical"], 5, "cuMemCreate calls")
 equal(j["events"]["allocs_by_kind"]["mapping"], 5, "cuMemMap calls")
 equal(j["events"]["allocs_by_kind"]["address_range"], 1, "cuMemAddressReserve calls")
 equal(j["events"]["frees"], 8, "4 cuMemUnmap + 4 cuMemRelease")
+ev = j["events"]
+equal((ev["runtime_allocs"], ev["driver_allocs"], ev["driver_only"]), (0, 11, True),
+      "allocations by layer: 5 cuMemCreate + 5 cuMemMap + 1 cuMemAddressReserve, none through cuda*")
+check("every allocation was seen at the driver layer" in report(trace).stdout,
+      "the text report says runtime-level detail is missing")
 finish()
