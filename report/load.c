@@ -32,6 +32,11 @@ int gp_report_load(struct gp_report *r, const char *path, const struct gp_report
         if (rc < 0)
             goto out;
     }
+    if (opt->events) {
+        rc = gp_report_events_attach(&r->events, r->model);
+        if (rc < 0)
+            goto out;
+    }
     rc = gp_report_model_replay(r->model, err, errlen);
     if (rc < 0)
         goto out;
@@ -48,6 +53,7 @@ void gp_report_fini(struct gp_report *r)
 {
     gp_report_symbolizer_free(r->sym);
     gp_report_timeline_fini(&r->timeline);
+    gp_report_events_fini(&r->events);
     gp_report_kernels_fini(&r->kernels);
     gp_report_oom_fini(&r->oom);
     gp_report_leaks_fini(&r->leaks);

@@ -16,6 +16,7 @@
 
 static const char usage_text[] =
     "Usage: gpuprof-report [options] TRACE\n"
+    "       gpuprof-report [--json] [--top N] TRACE TRACE... | DIR\n"
     "Summarize a gpuprof trace: peak device memory and the call sites holding it,\n"
     "managed and pinned host peaks, memory still held at exit, and every OOM.\n"
     "\n"
@@ -24,6 +25,12 @@ static const char usage_text[] =
     "  JSON summary for scripts    gpuprof-report --json gpuprof.1234.gz > summary.json\n"
     "  device memory plot          gpuprof-report --plot memory.png gpuprof.1234.gz\n"
     "                              gpuprof-report --json --plot memory.svg gpuprof.1234.gz\n"
+    "  timeline for ui.perfetto.dev gpuprof-report --perfetto trace.json gpuprof.1234.gz\n"
+    "                              gpuprof-report --perfetto cut.json --from 2 --to 3 gpuprof.1234.gz\n"
+    "  job of many processes       gpuprof-report run/gpuprof.*.gz\n"
+    "   (peaks, first OOM, balance) gpuprof-report --json run/   (its gpuprof*.gz files)\n"
+    "  one HTML page to share      gpuprof-report --html report.html gpuprof.1234.gz\n"
+    "  CSV tables for pandas       gpuprof-report --csv tables/ gpuprof.1234.gz\n"
     "\n"
     "Options:\n"
     "  --json        print the JSON summary (docs/json-schema.md) instead of text\n"
@@ -32,8 +39,15 @@ static const char usage_text[] =
     "                draw kernels and copies per stream over time into FILE (.png or .svg;\n"
     "                needs gnuplot); --timeline FILE is the same\n"
     "  --from S, --to S\n"
-    "                the timeline's window, in seconds since the trace started (default: the\n"
+    "                the timeline's (and --perfetto's) window, in seconds since the trace started (default: the\n"
     "                last complete NVTX range of the most frequent name, else the whole run)\n"
+    "  --perfetto FILE\n"
+    "                write Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing) into\n"
+    "                FILE: memory counters, allocation calls, kernels, copies, NVTX ranges;\n"
+    "                --from/--to cut it\n"
+    "  --html FILE   write one self-contained HTML page (run, memory plot, peak sites, OOMs,\n"
+    "                top kernels) into FILE\n"
+    "  --csv DIR     write allocations.csv and kernels.csv into DIR (made if missing)\n"
     "  --top N       list the N largest call sites at each moment (default 10)\n"
     "  --help        show this help\n"
     "  --version     show the version\n"
@@ -44,9 +58,14 @@ struct cli {
     int json;
     const char *plot;
     const char *timeline;
+    const char *perfetto;
+    const char *csv;
+    const char *html;
     struct gp_report_window window;
     size_t top;
     const char *trace;
+    char **traces; /* all of them, ntraces >= 1 */
+    int ntraces;
 };
 
 static int usage_error(const char *msg, const char *arg)
@@ -63,7 +82,7 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
     enum { OPT_JSON = 1000, OPT_PLOT, OPT_TOP, OPT_HELP, OPT_VERSION, OPT_TIMELINE, OPT_FROM,
-           OPT_TO };
+           OPT_TO, OPT_PERFETTO, OPT_CSV, OPT_HTML };
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "plot", required_argument, NULL, OPT_PLOT },
@@ -72,6 +91,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
         { "timeline", required_argument, NULL, OPT_TIMELINE },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
+        { "perfetto", required_argument, NULL, OPT_PERFETTO },
+        { "csv", required_argument, NULL, OPT_CSV },
+        { "html", required_argument, NULL, OPT_HTML },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -94,6 +116,15 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             cli->timeline = optarg;
             if (gp_report_plot_format_of(optarg) == GP_REPORT_PLOT_NONE)
                 return usage_error("--plot-timeline needs a file ending in .png or .svg, not", optarg);
+            break;
+        case OPT_PERFETTO:
+            cli->perfetto = optarg;
+            break;
+        case OPT_CSV:
+            cli->csv = optarg;
+            break;
+        case OPT_HTML:
+            cli->html = optarg;
             break;
         case OPT_FROM:
         case OPT_TO: {
@@ -137,9 +168,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
     if (cli->window.from_ns != UINT64_MAX && cli->window.to_ns != UINT64_MAX &&
         cli->window.to_ns <= cli->window.from_ns)
         return usage_error("--to must be later than --from", NULL);
-    if (argc - optind > 1)
-        return usage_error("only one trace file, got an extra argument", argv[optind + 1]);
     cli->trace = argv[optind];
+    cli->traces = argv + optind;
+    cli->ntraces = argc - optind;
     return -1;
 }
 
@@ -167,6 +198,98 @@ static int check_input(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Writes the Perfetto timeline into path; the reason on stderr when it fails. */
+static int write_perfetto(const char *path, const struct gp_report *r,
+                          const struct gp_report_window *win)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "gpuprof-report: %s: cannot create: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = gp_report_view_perfetto(f, r, win);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc < 0) {
+        fprintf(stderr, "gpuprof-report: %s: cannot write: %s\n", path, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the HTML page into path; the reason on stderr when it fails. */
+static int write_html(const char *path, struct gp_report *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "gpuprof-report: %s: cannot create: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = gp_report_view_html(f, r);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc < 0) {
+        fprintf(stderr, "gpuprof-report: %s: cannot write: %s\n", path, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Several traces (or a directory of them): the job summary. */
+static int run_multi(const struct cli *cli, char **paths, size_t n)
+{
+    const char *single = cli->plot       ? "--plot"
+                         : cli->timeline ? "--plot-timeline"
+                         : cli->perfetto ? "--perfetto"
+                         : cli->csv      ? "--csv"
+                         : cli->html     ? "--html"
+                                         : NULL;
+    if (single)
+        return usage_error("this option takes one trace, not several:", single);
+    /* One process counted twice would skew every comparison. */
+    for (size_t i = 0; i < n; i++) {
+        struct stat a, b;
+        if (stat(paths[i], &a) < 0)
+            continue;
+        for (size_t k = 0; k < i; k++)
+            if (stat(paths[k], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                return usage_error("the same trace given twice:", paths[i]);
+    }
+    struct gp_report_multi mu = { 0 };
+    struct gp_report_options opt = { .top = cli->top };
+    char err[512];
+    int status = 0;
+    for (size_t i = 0; i < n && status == 0; i++) {
+        struct gp_report r;
+        err[0] = '\0';
+        if (check_input(paths[i], err, sizeof(err)) < 0 ||
+            gp_report_load(&r, paths[i], &opt, err, sizeof(err)) < 0) {
+            fprintf(stderr, "gpuprof-report: %s: %s\n", paths[i],
+                    err[0] ? err : "cannot read the trace");
+            status = EXIT_BAD_INPUT;
+            break;
+        }
+        if (gp_report_multi_add(&mu, paths[i], &r) < 0) {
+            fprintf(stderr, "gpuprof-report: out of memory\n");
+            status = EXIT_BAD_INPUT;
+        }
+        gp_report_fini(&r);
+    }
+    if (status == 0) {
+        gp_report_multi_finish(&mu);
+        int rc = cli->json ? gp_report_view_multi_json(stdout, &mu)
+                           : gp_report_view_multi_text(stdout, &mu);
+        if (rc == 0 && fflush(stdout) != 0)
+            rc = -EIO;
+        if (rc < 0) {
+            fprintf(stderr, "gpuprof-report: cannot write the report: %s\n", strerror(-rc));
+            status = EXIT_BAD_INPUT;
+        }
+    }
+    gp_report_multi_fini(&mu);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = { 0 };
@@ -180,11 +303,29 @@ int main(int argc, char **argv)
      * debuginfod servers for debug information. */
     unsetenv("DEBUGINFOD_URLS");
 
+    if (cli.ntraces > 1)
+        return run_multi(&cli, cli.traces, (size_t)cli.ntraces);
+    struct stat st;
+    if (stat(cli.trace, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char **paths;
+        size_t n;
+        int rc = gp_report_multi_list_dir(cli.trace, &paths, &n);
+        if (rc < 0 || n == 0) {
+            /* no gpuprof*.gz there: the plain "not a trace file" error below */
+            gp_report_multi_free_list(paths, n);
+        } else {
+            status = run_multi(&cli, paths, n);
+            gp_report_multi_free_list(paths, n);
+            return status;
+        }
+    }
+
     if (check_input(cli.trace, err, sizeof(err)) < 0) {
         fprintf(stderr, "gpuprof-report: %s: %s\n", cli.trace, err);
         return EXIT_BAD_INPUT;
     }
-    struct gp_report_options opt = { .top = cli.top, .timeline = cli.plot != NULL };
+    struct gp_report_options opt = { .top = cli.top, .timeline = cli.plot || cli.html,
+                                     .events = cli.perfetto || cli.csv };
     if (gp_report_load(&r, cli.trace, &opt, err, sizeof(err)) < 0) {
         fprintf(stderr, "gpuprof-report: %s: %s\n", cli.trace,
                 err[0] ? err : "cannot read the trace");
@@ -209,6 +350,14 @@ int main(int argc, char **argv)
     }
     if (status == 0 && cli.timeline &&
         gp_report_view_timeline(cli.timeline, &r, &cli.window, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gpuprof-report: %s\n", err);
+        status = EXIT_BAD_INPUT;
+    }
+    if (status == 0 && cli.html && write_html(cli.html, &r) < 0)
+        status = EXIT_BAD_INPUT;
+    if (status == 0 && cli.perfetto && write_perfetto(cli.perfetto, &r, &cli.window) < 0)
+        status = EXIT_BAD_INPUT;
+    if (status == 0 && cli.csv && gp_report_view_csv(cli.csv, &r, err, sizeof(err)) < 0) {
         fprintf(stderr, "gpuprof-report: %s\n", err);
         status = EXIT_BAD_INPUT;
     }

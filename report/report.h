@@ -420,6 +420,60 @@ const char *gp_report_copy_kind_name(unsigned kind);
 const char *gp_report_kernels_verdict(const struct gp_report_kernels *k,
                                       const struct gp_report_model *m, char *buf, size_t len);
 
+/* ---- "analysis_events.c": calls, memory and GPU activity in time (--perfetto, --csv) */
+struct gp_report_call { /* an ALLOC, FREE or OOM record */
+    uint64_t time_ns, size, ptr; /* absolute time */
+    uint32_t stack, tid;
+    int32_t device, result;
+    uint8_t type, api, kind;
+};
+struct gp_report_mem_sample { /* after a change: device bytes held, pools' reserved bytes */
+    uint64_t time_ns, device_bytes, pool_bytes;
+};
+struct gp_report_act { /* a timed kernel, memcpy or memset */
+    uint64_t start_ns, end_ns, bytes;
+    uint32_t name_id, device, stream, correlation;
+    uint8_t type, kind;
+};
+struct gp_report_events {
+    struct gp_report_call *calls; /* in trace order */
+    size_t ncalls, calls_cap;
+    struct gp_report_mem_sample *mem;
+    size_t nmem, mem_cap;
+    struct gp_report_act *acts; /* by start after finish (longer first at equal starts) */
+    size_t nacts, acts_cap;
+    int have_pools;
+};
+int gp_report_events_attach(struct gp_report_events *e, struct gp_report_model *m);
+void gp_report_events_fini(struct gp_report_events *e);
+
+/* ---- "multi.c": a job of several processes (several traces or a directory) -------- */
+struct gp_report;
+struct gp_report_proc { /* one process, from its loaded report */
+    char *path, *host, *label;
+    uint32_t pid;
+    int32_t first_oom_device;
+    int truncated;
+    uint64_t start_wall_ns, duration_ns; /* header realtime_ns; trace length */
+    uint64_t peak_bytes, peak_rel_ns, peak_wall_ns; /* device memory */
+    uint64_t device_total;
+    uint64_t ooms, first_oom_wall_ns, first_oom_rel_ns, first_oom_requested; /* 0 = none */
+};
+struct gp_report_multi {
+    struct gp_report_proc *v; /* in the order added */
+    size_t n;
+    size_t first_oom;    /* after finish: earliest OOM on the wall clock, SIZE_MAX = none */
+    size_t max_i, min_i; /* largest and smallest device peak */
+    uint64_t mean_peak;
+    double imbalance; /* largest peak / mean peak (1.0 = even) */
+};
+/* The traces in dir named gpuprof*.gz, sorted by name (malloc'd; free with free_list). */
+int gp_report_multi_list_dir(const char *dir, char ***out, size_t *n);
+void gp_report_multi_free_list(char **v, size_t n);
+int gp_report_multi_add(struct gp_report_multi *mu, const char *path, const struct gp_report *r);
+void gp_report_multi_finish(struct gp_report_multi *mu);
+void gp_report_multi_fini(struct gp_report_multi *mu);
+
 /* ---- "demangle.c": C++ names for people --------------------------------------------- */
 /* The demangled form of an Itanium-mangled name (malloc'd; the caller frees), or NULL when
  * it is not mangled or cannot be demangled here. Uses the C++ runtime's __cxa_demangle,
@@ -430,6 +484,7 @@ char *gp_report_demangle(const char *mangled);
 struct gp_report_options {
     size_t top;   /* sites listed per moment */
     int timeline; /* collect the device memory series (for --plot) */
+    int events;   /* keep every call and activity (for --perfetto, --csv) */
 };
 
 struct gp_report {
@@ -439,6 +494,7 @@ struct gp_report {
     struct gp_report_oom oom;
     struct gp_report_timeline timeline; /* series NULL unless options.timeline */
     struct gp_report_kernels kernels;   /* GPU activity (analysis_kernels.c) */
+    struct gp_report_events events;     /* empty unless options.events */
     struct gp_report_symbolizer *sym;
 };
 
@@ -519,5 +575,19 @@ struct gp_report_window {
 };
 int gp_report_view_timeline(const char *path, const struct gp_report *r,
                             const struct gp_report_window *win, char *err, size_t errlen);
+
+/* "view_perfetto.c": Chrome trace-event JSON for ui.perfetto.dev (docs/views.md), cut to
+ * win when set (UINT64_MAX = unset). Needs options.events. -EIO if writing failed. */
+int gp_report_view_perfetto(FILE *f, const struct gp_report *r, const struct gp_report_window *win);
+/* "view_multi.c": the job summary of several processes, as text or JSON (docs/json-schema.md
+ * "Job summary"). -EIO if writing failed. */
+int gp_report_view_multi_text(FILE *f, const struct gp_report_multi *mu);
+int gp_report_view_multi_json(FILE *f, const struct gp_report_multi *mu);
+/* "view_html.c": one self-contained HTML page (docs/views.md). Needs options.timeline for
+ * its plot. -EIO if writing failed. */
+int gp_report_view_html(FILE *f, struct gp_report *r);
+/* "view_csv.c": allocations.csv and kernels.csv in dir (made if missing; docs/views.md).
+ * Needs options.events. Negative with a one-line reason (naming the file) in err. */
+int gp_report_view_csv(const char *dir, const struct gp_report *r, char *err, size_t errlen);
 
 #endif

@@ -56,6 +56,7 @@ GP_HIDDEN int gp_queue_init(struct gp_queue **out, uint64_t bytes, unsigned dept
 GP_HIDDEN struct gp_event *gp_queue_claim(struct gp_queue *q);
 GP_HIDDEN void gp_queue_count_drop(struct gp_queue *q);
 GP_HIDDEN uint64_t gp_queue_consumed(struct gp_queue *q); /* slots consumed so far */
+GP_HIDDEN uint64_t gp_queue_claimed(struct gp_queue *q);  /* slots claimed so far */
 /* Returns true when the ring is more than half full (time to wake the writer). */
 GP_HIDDEN bool gp_queue_publish(struct gp_queue *q, struct gp_event *ev);
 /* Consumer (one thread): the next published event in claim order, or NULL when the
@@ -160,5 +161,11 @@ GP_HIDDEN void gp_process_on_start(void);
 /* Called by gp_shim_init just before the writer starts: after a failed exec, the new
  * trace's header clocks become those of the moment tracing stopped. */
 GP_HIDDEN void gp_process_resume_clocks(void);
+
+/* ---- "record.c": math-library calls (hooks_blas.c) --------------------------------- */
+/* One LIBCALL event (kind = math mode, size/aux1/aux2 = m/n/k). Call inside the guard. */
+GP_HIDDEN void gp_shim_record_libcall(uint8_t api, uint8_t math, int result, uint64_t m,
+                                      uint64_t n, uint64_t k, const void *stream,
+                                      const struct gp_libcall *lc);
 
 #endif

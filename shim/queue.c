@@ -150,6 +150,11 @@ void gp_queue_count_drop(struct gp_queue *q)
     atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
 }
 
+uint64_t gp_queue_claimed(struct gp_queue *q)
+{
+    return atomic_load_explicit(&q->tail, memory_order_acquire);
+}
+
 uint64_t gp_queue_consumed(struct gp_queue *q)
 {
     return atomic_load_explicit(&q->head, memory_order_acquire);

@@ -245,3 +245,23 @@ void gp_shim_alloc_done(uint8_t api, uint8_t kind, int result, uint64_t size, co
     errno = saved;
     gp_shim_leave();
 }
+
+/* A math-library call returned (hooks_blas.c): one LIBCALL event. Call inside the guard. */
+void gp_shim_record_libcall(uint8_t api, uint8_t math, int result, uint64_t m, uint64_t n,
+                            uint64_t k, const void *stream, const struct gp_libcall *lc)
+{
+    int saved = errno;
+    int device = gp_hooks_current_device();
+    struct gp_event *ev = gp_shim_event_begin(GP_REC_LIBCALL, api, math);
+    if (ev != NULL) {
+        ev->result = result;
+        ev->size = m;
+        ev->aux1 = n;
+        ev->aux2 = k;
+        ev->stream = (uint64_t)(uintptr_t)stream;
+        ev->device = device;
+        ev->lib = *lc;
+        gp_shim_event_end(ev);
+    }
+    errno = saved;
+}

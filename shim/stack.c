@@ -12,6 +12,10 @@
 #define GP_STACK_SKIP_MAX 8 /* shim frames above the program's: wrapper + helpers */
 
 static uintptr_t gp_self_start, gp_self_end; /* the shim's own code */
+/* Under ThreadSanitizer, unw_backtrace's per-thread cache is torn down after TSan has
+ * finished the thread, which crashes every thread that unwound. Step by step
+ * unwinding keeps no such cache: slower, used only there. */
+static bool gp_stack_slow;
 
 struct gp_self_search {
     uintptr_t base;
@@ -46,8 +50,26 @@ void gp_stack_init(void)
     dl_iterate_phdr(gp_find_self, &s);
     gp_self_start = s.start;
     gp_self_end = s.end;
+    gp_stack_slow = dlsym(RTLD_DEFAULT, "__tsan_init") != NULL;
     /* Per-thread caches avoid a global lock inside libunwind on every unwind. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    if (!gp_stack_slow)
+        unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+static int gp_stack_step(void **buf, int size)
+{
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+        return 0;
+    int n = 0;
+    while (n < size && unw_step(&cur) > 0) {
+        unw_word_t ip = 0;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        buf[n++] = (void *)(uintptr_t)ip;
+    }
+    return n;
 }
 
 unsigned gp_stack_capture(uint64_t *ips, unsigned max)
@@ -56,7 +78,8 @@ unsigned gp_stack_capture(uint64_t *ips, unsigned max)
         return 0;
     _Static_assert(sizeof(void *) == sizeof(uint64_t), "ips are stored as 64-bit values");
     void *buf[GP_TRACE_MAX_FRAMES + GP_STACK_SKIP_MAX];
-    int n = unw_backtrace(buf, (int)(max + GP_STACK_SKIP_MAX));
+    int n = gp_stack_slow ? gp_stack_step(buf, (int)(max + GP_STACK_SKIP_MAX))
+                          : unw_backtrace(buf, (int)(max + GP_STACK_SKIP_MAX));
     if (n <= 0)
         return 0;
     int skip = 0;

@@ -34,6 +34,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint64_t flush_req, flush_done; /* under mu */
+    uint64_t flush_upto;            /* under mu: queue position a requested flush must cover */
     _Atomic bool stop;
     int fd;
     struct gp_trace_writer *w;
@@ -224,6 +225,28 @@ static void gp_timed_wait(uint64_t ns)
     pthread_mutex_unlock(&gp_wr.mu);
 }
 
+/* A requested flush (OOM) must hold every event claimed before the request, including
+ * the requester's own OOM event queued behind another thread's free that is still
+ * inside cudaFree (frees claim their slot first). Waits for those slots, briefly. */
+#define GP_CATCH_UP_NS 1500000000ull
+static unsigned gp_catch_up(bool *failed)
+{
+    pthread_mutex_lock(&gp_wr.mu);
+    uint64_t upto = gp_wr.flush_upto;
+    pthread_mutex_unlock(&gp_wr.mu);
+    unsigned n = 0;
+    uint64_t deadline = gp_shim_now() + GP_CATCH_UP_NS;
+    while (!*failed && gp_queue_consumed(gp_shim_g.queue) < upto && gp_shim_now() < deadline) {
+        unsigned got = gp_drain(failed);
+        n += got;
+        if (got == 0) {
+            struct timespec ts = {0, 50000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return n;
+}
+
 static void *gp_writer_main(void *arg)
 {
     (void)arg;
@@ -255,6 +278,8 @@ static void *gp_writer_main(void *arg)
         }
         if (want || now - last_flush >= period) {
             n += gp_drain(&failed); /* what was published before the request (OOM) */
+            if (want)
+                n += gp_catch_up(&failed);
             gp_flush(&failed);
             last_flush = now;
             pthread_mutex_lock(&gp_wr.mu);
@@ -331,6 +356,9 @@ int gp_writer_flush_wait(unsigned timeout_ms)
     int rc = 0;
     pthread_mutex_lock(&gp_wr.mu);
     uint64_t mine = ++gp_wr.flush_req;
+    uint64_t claimed = gp_queue_claimed(gp_shim_g.queue);
+    if (claimed > gp_wr.flush_upto)
+        gp_wr.flush_upto = claimed;
     pthread_cond_broadcast(&gp_wr.cv);
     while (gp_wr.flush_done < mine && rc == 0)
         rc = pthread_cond_timedwait(&gp_wr.cv, &gp_wr.mu, &ts);
@@ -364,7 +392,7 @@ void gp_writer_forget(void)
         close(gp_wr.fd);
     gp_wr.fd = -1;
     gp_wr.nmods = 0;
-    gp_wr.flush_req = gp_wr.flush_done = 0;
+    gp_wr.flush_req = gp_wr.flush_done = gp_wr.flush_upto = 0;
     atomic_store(&gp_wr_alive, false);
     atomic_store(&gp_crash_done, atomic_load(&gp_crash_req));
     pthread_mutex_init(&gp_wr.mu, NULL);

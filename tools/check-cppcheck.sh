@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Static analysis: cppcheck over gpuprof's own C (library, shim, report, samples, tests,
-# benchmarks), with the checked-in configuration in .cppcheck/. Exits non-zero on any
-# finding. Suppressions live in .cppcheck/suppressions.txt, each with its reason.
+# Static analysis: cppcheck over gpuprof's own C (trace library, shim, CUPTI adapter, report,
+# launcher, samples, tests, benchmarks), with the checked-in configuration in .cppcheck/.
+# Exits non-zero on any finding. Suppressions live in .cppcheck/suppressions.txt, each with
+# its reason. Build directories (build*/) are never scanned.
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top"
@@ -14,8 +15,8 @@ exec cppcheck --quiet --error-exitcode=1 --inline-suppr \
   --library=posix --library=gnu --library=zlib --library=.cppcheck/gpuprof.cfg \
   --enable=warning,style,performance,portability \
   -D__GNUC__=12 -D__x86_64__ -D__linux__ -D_GNU_SOURCE -DGP_HAVE_LIBDW \
-  -Itrace -Ishim -Ishim/include -Ireport -Itests/trace -Itests/report -Itests/fuzz \
+  -Itrace -Ishim -Ishim/include -Icupti -Ireport -Itools -Itests/trace -Itests/report -Itests/fuzz \
   --suppress=missingIncludeSystem --suppress=missingInclude \
   --suppressions-list=.cppcheck/suppressions.txt \
   --template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
-  trace shim cupti report samples tests bench
+  trace shim cupti report tools samples tests bench

@@ -49,23 +49,20 @@ address)
 thread)
   configure_build build-tsan "thread"
   tsan_rt="$(gcc -print-file-name=libtsan.so)"
-  export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:$keep_signals"
+  export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$top/.tsan-suppressions:$keep_signals"
   # Everything that runs more than one thread: the event queue, the reader's inflate thread
   # (every trace_ and report_ test reads traces), the stand-in's locks (sample_many_threads)
   # and the shim inside multi-threaded programs: the e2e fault tests (fork while threads
-  # allocate, _exit from a thread, crashes, a full disk under a busy writer) and those that
-  # need no stacks. Stacks are off under TSan for now: libunwind's unw_backtrace keeps a
-  # per-thread cache whose key destructor runs after TSan has finished the thread, so every
-  # thread that unwound crashes at exit (docs/reliability.md, "TSan and libunwind"). Until the
-  # shim unwinds step by step under TSan, the e2e tests that check stacks (many_threads,
-  # lifecycle_*, ...) run in the ASan job only; e2e_test_launcher never runs here (a
+  # allocate, _exit from a thread, crashes, a full disk under a busy writer), many threads
+  # allocating, exec and signal lifecycles. With stacks on: under TSan the shim unwinds step
+  # by step, since unw_backtrace's per-thread cache is torn down after TSan has finished the
+  # thread (docs/reliability.md, "TSan and libunwind"). e2e_test_launcher never runs here (a
   # single-threaded tool whose re-raised SIG_DFL signals TSan's handler swallows).
   ctest --test-dir "$top/build-tsan" --output-on-failure -j"$jobs" \
     -R '^(shim_test_queue|trace_|report_|sample_many_threads)'
   GPUPROF_TEST_SANITIZER=thread GPUPROF_TEST_PRELOAD_PREFIX="$tsan_rt" \
-    GPUPROF_TEST_SHIM_SETTINGS="GPUPROF_DEPTH=0" \
     ctest --test-dir "$top/build-tsan" --output-on-failure -j"$jobs" \
-    -R '^e2e_test_(fault_.*|no_cuda|settings)$'
+    -R '^e2e_test_(fault_.*|no_cuda|settings|many_threads|sigkill|alloc_pattern|oom|lifecycle_.*)$'
   ;;
 *)
   echo "usage: tools/check-sanitizers.sh address|thread" >&2

@@ -21,11 +21,23 @@ enum {
     GP_EVF_RESULT = 1u << 7, /* zigzag */
     GP_EVF_AUX1 = 1u << 8,
     GP_EVF_AUX2 = 1u << 9,
+    /* LIBCALL records only (struct gp_libcall), after the ten above */
+    GP_EVF_BATCH = 1u << 10,
+    GP_EVF_LDA = 1u << 11,
+    GP_EVF_LDB = 1u << 12,
+    GP_EVF_LDC = 1u << 13,
+    GP_EVF_DUR = 1u << 14,
+    GP_EVF_OPS = 1u << 15,     /* trans_a | trans_b << 8 */
+    GP_EVF_TYPES = 1u << 16,   /* type_a | type_b << 8 | type_c << 16 (cudaDataType + 1) */
+    GP_EVF_COMPUTE = 1u << 17, /* zigzag; absent = GP_LIB_UNKNOWN */
+    GP_EVF_ALGO = 1u << 18,    /* zigzag; absent = GP_LIB_UNKNOWN */
 };
 
 /* Largest event payload: three leading varints and ten fields, each at most 10 bytes.
  * Below 128, so an event's payload length is always a single byte. */
 #define GP_TRACE_EVENT_PAYLOAD_MAX (13 * GP_TRACE_VARINT_MAX)
+/* A LIBCALL adds up to nine fields. */
+#define GP_TRACE_LIBCALL_PAYLOAD_MAX (22 * GP_TRACE_VARINT_MAX)
 
 /* The writer truncates strings so every record stays far below GP_TRACE_MAX_RECORD:
  * a module path longer than 64 KiB is not a real path, and four header strings of at

@@ -31,6 +31,7 @@ enum gp_rec_type {
     GP_REC_MEMINFO = 0x12, /* a device free/total answer (cudaMemGetInfo, or asked by the shim) */
     GP_REC_OOM = 0x13,     /* an allocation failed for lack of memory */
     GP_REC_POOL = 0x14,    /* a memory pool's reserved size changed (ptr = pool, size = reserved, aux1 = used) */
+    GP_REC_LIBCALL = 0x15, /* a math-library call (cuBLAS GEMM): api = enum gp_lib_api, see "library calls" */
     GP_REC_DROPPED = 0x20, /* events dropped since the previous DROPPED record */
     /* GPU activity recorded by CUPTI (cupti/): struct gp_activity, see "GPU activity" below */
     GP_REC_KERNEL = 0x30,      /* a kernel ran */
@@ -107,11 +108,52 @@ enum gp_mem_kind {
 const char *gp_trace_api_name(unsigned api);
 const char *gp_trace_kind_name(unsigned kind);
 
+/* ---- library calls (GP_REC_LIBCALL) ------------------------------------------ */
+/* Which library entry point a LIBCALL came from (gp_event.api). Stable numbers. */
+#define GP_LIB_API_LIST(X)                                                                         \
+    X(SGEMM, 1, "cublasSgemm_v2")                                                                  \
+    X(SGEMM_64, 2, "cublasSgemm_v2_64")                                                            \
+    X(HGEMM, 3, "cublasHgemm")                                                                     \
+    X(HGEMM_64, 4, "cublasHgemm_64")                                                               \
+    X(GEMM_EX, 5, "cublasGemmEx")                                                                  \
+    X(GEMM_EX_64, 6, "cublasGemmEx_64")                                                            \
+    X(GEMM_SB_EX, 7, "cublasGemmStridedBatchedEx")                                                 \
+    X(GEMM_SB_EX_64, 8, "cublasGemmStridedBatchedEx_64")                                           \
+    X(GEMM_B_EX, 9, "cublasGemmBatchedEx")                                                         \
+    X(GEMM_B_EX_64, 10, "cublasGemmBatchedEx_64")                                                  \
+    X(SGEMM_SB, 11, "cublasSgemmStridedBatched")                                                   \
+    X(SGEMM_SB_64, 12, "cublasSgemmStridedBatched_64")                                             \
+    X(HGEMM_SB, 13, "cublasHgemmStridedBatched")                                                   \
+    X(HGEMM_SB_64, 14, "cublasHgemmStridedBatched_64")                                             \
+    X(LT_MATMUL, 15, "cublasLtMatmul")
+enum gp_lib_api {
+#define GP_LIB_API_ENUM(id, num, name) GP_LIB_##id = num,
+    GP_LIB_API_LIST(GP_LIB_API_ENUM)
+#undef GP_LIB_API_ENUM
+    GP_LIB_API_COUNT
+};
+const char *gp_trace_lib_api_name(unsigned api); /* "cublasGemmEx", ...; "?" if unknown */
+
+#define GP_LIB_UNKNOWN INT32_MIN /* compute / algo not known (not part of the call) */
+/* The GEMM fields of a LIBCALL beyond the common event fields. Data types are stored as
+ * cudaDataType + 1, 0 = unknown; compute is the cublasComputeType_t (or the legacy
+ * cudaDataType) the program passed, GP_LIB_UNKNOWN when the API has none. */
+struct gp_libcall {
+    uint64_t batch;   /* batch count, 1 for a plain GEMM */
+    uint64_t lda, ldb, ldc;
+    uint64_t dur_ns;  /* host time inside the call */
+    int32_t compute;  /* GP_LIB_UNKNOWN = none */
+    int32_t algo;     /* cublasGemmAlgo_t; GP_LIB_UNKNOWN = none */
+    uint8_t trans_a, trans_b; /* cublasOperation_t */
+    uint8_t type_a, type_b, type_c; /* cudaDataType + 1, 0 = unknown */
+    uint8_t pad[3];
+};
+
 /* ---- events: what the shim hands to the writer ---------------------------- */
 /* One fixed-size struct per event; ips[] holds nframes instruction pointers,
  * innermost first (return addresses as unwound; the reader does not adjust them). */
 struct gp_event {
-    uint8_t type;       /* GP_REC_ALLOC, GP_REC_FREE, GP_REC_MEMINFO, GP_REC_OOM, GP_REC_POOL */
+    uint8_t type;       /* GP_REC_ALLOC, GP_REC_FREE, GP_REC_MEMINFO, GP_REC_OOM, GP_REC_POOL, GP_REC_LIBCALL */
     uint8_t api;        /* enum gp_api */
     uint8_t kind;       /* enum gp_mem_kind */
     uint8_t pad;
@@ -127,6 +169,7 @@ struct gp_event {
     uint64_t stream;    /* stream handle value, 0 = default/none */
     uint64_t aux1;      /* MEMINFO: total bytes; OOM: device free bytes; ALLOC pitch: pitch */
     uint64_t aux2;      /* OOM: device total bytes */
+    struct gp_libcall lib; /* LIBCALL only (size = m, aux1 = n, aux2 = k, kind = math mode) */
     uint64_t ips[];     /* nframes entries */
 };
 
@@ -220,6 +263,7 @@ struct gp_record {
     uint64_t stream;
     uint64_t aux1;
     uint64_t aux2;
+    struct gp_libcall lib; /* LIBCALL (size = m, aux1 = n, aux2 = k, kind = math mode) */
     /* MODULE */
     uint32_t path;    /* string id */
     uint64_t load_bias, start, end;

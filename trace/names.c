@@ -35,3 +35,16 @@ const char *gp_trace_kind_name(unsigned kind)
         return "?";
     }
 }
+
+const char *gp_trace_lib_api_name(unsigned api)
+{
+    switch (api) {
+#define GP_LIB_API_CASE(id, num, name)                                                             \
+    case num:                                                                                      \
+        return name;
+        GP_LIB_API_LIST(GP_LIB_API_CASE)
+#undef GP_LIB_API_CASE
+    default:
+        return "?";
+    }
+}

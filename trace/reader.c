@@ -210,6 +210,34 @@ int gp_rd_read_record(struct gp_trace_reader *r, struct gp_rd_raw *rr, char *err
         }                                                                                          \
     } while (0)
 
+/* The LIBCALL fields after the common ones (format.h, GP_EVF_BATCH ..). -1 if corrupt. */
+static int decode_libcall(const uint8_t **pp, const uint8_t *end, uint64_t mask,
+                          struct gp_libcall *lc)
+{
+    uint64_t v[9] = {0};
+    for (unsigned i = 0; i < 9; i++)
+        if ((mask & (GP_EVF_BATCH << i)) && gp_trace_get_varint(pp, end, &v[i]) <= 0)
+            return -1;
+    lc->batch = v[0];
+    lc->lda = v[1];
+    lc->ldb = v[2];
+    lc->ldc = v[3];
+    lc->dur_ns = v[4];
+    if (v[5] > 0xffff || v[6] > 0xffffff)
+        return -1;
+    lc->trans_a = (uint8_t)v[5];
+    lc->trans_b = (uint8_t)(v[5] >> 8);
+    lc->type_a = (uint8_t)v[6];
+    lc->type_b = (uint8_t)(v[6] >> 8);
+    lc->type_c = (uint8_t)(v[6] >> 16);
+    int64_t c = gp_trace_unzigzag(v[7]), a = gp_trace_unzigzag(v[8]);
+    if (c < INT32_MIN || c > INT32_MAX || a < INT32_MIN || a > INT32_MAX)
+        return -1;
+    lc->compute = (mask & GP_EVF_COMPUTE) ? (int32_t)c : GP_LIB_UNKNOWN;
+    lc->algo = (mask & GP_EVF_ALGO) ? (int32_t)a : GP_LIB_UNKNOWN;
+    return 0;
+}
+
 static int decode_event(struct gp_trace_reader *r, const struct gp_rd_raw *rr,
                         struct gp_record *rec, char *err, size_t errlen)
 {
@@ -274,7 +302,9 @@ static int decode_event(struct gp_trace_reader *r, const struct gp_rd_raw *rr,
         GP_RD_GET(rec->aux1);
     if (mask & GP_EVF_AUX2)
         GP_RD_GET(rec->aux2);
-    /* Mask bits above GP_EVF_AUX2 are fields of later versions, after these: skipped with
+    if (rr->type == GP_REC_LIBCALL && decode_libcall(&p, end, mask, &rec->lib) < 0)
+        goto bad;
+    /* Mask bits above GP_EVF_AUX2 (GP_EVF_ALGO for LIBCALL) are fields of later versions, after these: skipped with
      * the rest of the payload. */
     return 0;
 bad:
@@ -310,6 +340,7 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
         case GP_REC_MEMINFO:
         case GP_REC_OOM:
         case GP_REC_POOL:
+        case GP_REC_LIBCALL:
             rc = decode_event(r, &rr, rec, err, errlen);
             if (rc < 0)
                 return rc;

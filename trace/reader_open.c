@@ -39,6 +39,8 @@ static const char *rec_name(uint8_t type, char *buf, size_t len)
         return "OOM";
     case GP_REC_POOL:
         return "POOL";
+    case GP_REC_LIBCALL:
+        return "LIBCALL";
     case GP_REC_DROPPED:
         return "DROPPED";
     case GP_REC_END:

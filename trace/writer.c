@@ -424,7 +424,7 @@ out:
 
 int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
 {
-    uint8_t buf[GP_TRACE_EVENT_PAYLOAD_MAX];
+    uint8_t buf[GP_TRACE_LIBCALL_PAYLOAD_MAX];
     uint32_t stack = 0;
     uint32_t mask = 0;
     int rc;
@@ -433,7 +433,7 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         return w->err;
     if (w->in_hook)
         return -EBUSY; /* the hook may add modules, not events: the trie walk is mid-way */
-    if (ev->type < GP_REC_ALLOC || ev->type > GP_REC_POOL)
+    if (ev->type < GP_REC_ALLOC || ev->type > GP_REC_LIBCALL)
         return -EINVAL;
     rc = intern_stack(w, ev->ips, ev->nframes, &stack);
     if (rc < 0)
@@ -449,6 +449,21 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
     mask |= ev->result ? GP_EVF_RESULT : 0;
     mask |= ev->aux1 ? GP_EVF_AUX1 : 0;
     mask |= ev->aux2 ? GP_EVF_AUX2 : 0;
+    const struct gp_libcall *lc = &ev->lib;
+    uint64_t ops = 0, types = 0;
+    if (ev->type == GP_REC_LIBCALL) {
+        ops = lc->trans_a | (uint64_t)lc->trans_b << 8;
+        types = lc->type_a | (uint64_t)lc->type_b << 8 | (uint64_t)lc->type_c << 16;
+        mask |= lc->batch ? GP_EVF_BATCH : 0;
+        mask |= lc->lda ? GP_EVF_LDA : 0;
+        mask |= lc->ldb ? GP_EVF_LDB : 0;
+        mask |= lc->ldc ? GP_EVF_LDC : 0;
+        mask |= lc->dur_ns ? GP_EVF_DUR : 0;
+        mask |= ops ? GP_EVF_OPS : 0;
+        mask |= types ? GP_EVF_TYPES : 0;
+        mask |= lc->compute != GP_LIB_UNKNOWN ? GP_EVF_COMPUTE : 0;
+        mask |= lc->algo != GP_LIB_UNKNOWN ? GP_EVF_ALGO : 0;
+    }
 
     uint8_t *p = buf;
     p = gp_trace_put_varint(p, gp_trace_zigzag((int64_t)(ev->time_ns - w->prev_time)));
@@ -478,6 +493,24 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         p = gp_trace_put_varint(p, ev->aux1);
     if (mask & GP_EVF_AUX2)
         p = gp_trace_put_varint(p, ev->aux2);
+    if (mask & GP_EVF_BATCH)
+        p = gp_trace_put_varint(p, lc->batch);
+    if (mask & GP_EVF_LDA)
+        p = gp_trace_put_varint(p, lc->lda);
+    if (mask & GP_EVF_LDB)
+        p = gp_trace_put_varint(p, lc->ldb);
+    if (mask & GP_EVF_LDC)
+        p = gp_trace_put_varint(p, lc->ldc);
+    if (mask & GP_EVF_DUR)
+        p = gp_trace_put_varint(p, lc->dur_ns);
+    if (mask & GP_EVF_OPS)
+        p = gp_trace_put_varint(p, ops);
+    if (mask & GP_EVF_TYPES)
+        p = gp_trace_put_varint(p, types);
+    if (mask & GP_EVF_COMPUTE)
+        p = gp_trace_put_varint(p, gp_trace_zigzag(lc->compute));
+    if (mask & GP_EVF_ALGO)
+        p = gp_trace_put_varint(p, gp_trace_zigzag(lc->algo));
     rc = emit(w, ev->type, buf, (size_t)(p - buf));
     if (rc < 0)
         return rc;

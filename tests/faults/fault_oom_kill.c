@@ -5,22 +5,30 @@
  *
  *   fault_oom_kill
  *
- * 2 churn threads run cudaMalloc(4096)/cudaFree pairs without end; after 20 ms the main
- * thread asks for 1 PiB (oom_site), prints the error and kills itself with SIGKILL. */
+ * The main thread makes one cudaMalloc/cudaFree pair (so the shim is set up), starts 2 churn
+ * threads running cudaMalloc(4096)/cudaFree pairs without end, waits until each has done 100,
+ * then asks for 1 PiB (oom_site), prints the error and kills itself with SIGKILL. */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
 
 #include <cuda_runtime_api.h>
+
+#define CHURNERS 2
+
+static atomic_int warm;
 
 static void *churn(void *arg)
 {
     (void)arg;
-    for (;;) {
+    for (long i = 0;; i++) {
         void *p = NULL;
         if (cudaMalloc(&p, 4096) == cudaSuccess)
             cudaFree(p);
+        if (i == 100)
+            atomic_fetch_add(&warm, 1);
     }
     return NULL;
 }
@@ -29,13 +37,15 @@ static cudaError_t oom_site(void **p) { return cudaMalloc(p, (size_t)1 << 50); }
 
 int main(void)
 {
+    void *p = NULL;
+    if (cudaMalloc(&p, 4096) != cudaSuccess || cudaFree(p) != cudaSuccess)
+        return 1;
     pthread_t t;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < CHURNERS; i++)
         if (pthread_create(&t, NULL, churn, NULL) != 0)
             return 1;
-    struct timespec ts = {0, 20000000};
-    nanosleep(&ts, NULL);
-    void *p = NULL;
+    while (atomic_load(&warm) < CHURNERS)
+        sched_yield();
     cudaError_t rc = oom_site(&p);
     printf("fault_oom_kill: cudaMalloc(1 PiB): %s\n", cudaGetErrorName(rc));
     fflush(stdout);

@@ -1,0 +1,373 @@
+/* hooks_blas.c — cuBLAS and cuBLASLt matrix products, interposed by name. Each wrapper
+ * calls the real function found at run time (dlsym(RTLD_NEXT), else the library by soname)
+ * and records one LIBCALL event: shape, transposes, leading dimensions, data types, compute
+ * type, the handle's math mode, algorithm, stream and host duration. A call made from inside
+ * another one (cublasGemmEx reaches cublasLtMatmul through the PLT) is part of the outer
+ * event. The program's own calls into CUDA made by cuBLAS stay traced: the shim's re-entry
+ * guard is held only while the event is written, never across the real call.
+ *
+ * No CUPTI external correlation id is pushed around the call: the cupti/ module exposes no
+ * function for it yet (gp_cupti.h). */
+#include <dlfcn.h>
+#include <stddef.h>
+
+#include <cublasLt.h>
+#include <cublas_v2.h>
+
+#include "internal.h"
+
+/* cublas_api.h declares the half-precision GEMMs for C++ only. In C, __half is the struct
+ * cuda_fp16.h forward-declares; the functions only pass pointers to it. */
+typedef struct __half __half;
+#define GP_HGEMM_PARAMS(I)                                                                         \
+    (cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, I m, I n, I k,     \
+     const __half *alpha, const __half *A, I lda, const __half *B, I ldb, const __half *beta,     \
+     __half *C, I ldc)
+#define GP_HGEMM_SB_PARAMS(I)                                                                      \
+    (cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, I m, I n, I k,     \
+     const __half *alpha, const __half *A, I lda, long long strideA, const __half *B, I ldb,      \
+     long long strideB, const __half *beta, __half *C, I ldc, long long strideC, I batchCount)
+cublasStatus_t cublasHgemm GP_HGEMM_PARAMS(int);
+cublasStatus_t cublasHgemm_64 GP_HGEMM_PARAMS(int64_t);
+cublasStatus_t cublasHgemmStridedBatched GP_HGEMM_SB_PARAMS(int);
+cublasStatus_t cublasHgemmStridedBatched_64 GP_HGEMM_SB_PARAMS(int64_t);
+
+#define GP_BLAS_FUNCS(X)                                                                           \
+    X(cublasDestroy_v2) X(cublasSetStream_v2) X(cublasGetStream_v2) X(cublasSetMathMode)          \
+    X(cublasGetMathMode) X(cublasSgemm_v2) X(cublasSgemm_v2_64) X(cublasHgemm) X(cublasHgemm_64)  \
+    X(cublasGemmEx) X(cublasGemmEx_64) X(cublasGemmStridedBatchedEx)                               \
+    X(cublasGemmStridedBatchedEx_64) X(cublasGemmBatchedEx) X(cublasGemmBatchedEx_64)              \
+    X(cublasSgemmStridedBatched) X(cublasSgemmStridedBatched_64) X(cublasHgemmStridedBatched)     \
+    X(cublasHgemmStridedBatched_64) X(cublasLtMatmul)
+
+enum {
+#define GP_BF_ENUM(n) GP_BF_##n,
+    GP_BLAS_FUNCS(GP_BF_ENUM)
+#undef GP_BF_ENUM
+    GP_BF_COUNT
+};
+static const char *const gp_bf_names[GP_BF_COUNT] = {
+#define GP_BF_NAME(n) #n,
+    GP_BLAS_FUNCS(GP_BF_NAME)
+#undef GP_BF_NAME
+};
+static void *_Atomic gp_bf_real[GP_BF_COUNT];
+
+/* The real function: the next definition after ours, or the library's when it was
+ * dlopen()ed RTLD_LOCAL. NULL when neither is loaded (looked up again next time: these
+ * are not per-allocation paths, and a library may be loaded later). */
+static void *gp_blas_real(int idx)
+{
+    void *p = atomic_load_explicit(&gp_bf_real[idx], memory_order_acquire);
+    if (GP_LIKELY(p != NULL))
+        return p;
+    p = dlsym(RTLD_NEXT, gp_bf_names[idx]);
+    static const char *const sonames[] = {"libcublas.so.13", "libcublasLt.so.13",
+                                          "libcublas.so.12", "libcublasLt.so.12"};
+    for (size_t i = 0; p == NULL && i < sizeof sonames / sizeof sonames[0]; i++) {
+        void *h = dlopen(sonames[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (h != NULL) {
+            p = dlsym(h, gp_bf_names[idx]);
+            dlclose(h);
+        }
+    }
+    if (p != NULL)
+        atomic_store_explicit(&gp_bf_real[idx], p, memory_order_release);
+    return p;
+}
+
+#define GP_BLAS_REAL(fn)                                                                           \
+    __typeof__(&fn) real = (__typeof__(&fn))gp_blas_real(GP_BF_##fn);                              \
+    if (GP_UNLIKELY(real == NULL))                                                                 \
+    return CUBLAS_STATUS_NOT_INITIALIZED
+
+/* ---- per-handle state: math mode and stream, lock-free --------------------------------- */
+/* A slot, once given to a handle value, keeps it: a destroyed handle's slot is reset to
+ * the defaults a new handle at the same address starts with. Beyond GP_BLAS_HANDLES the
+ * real cublasGetMathMode / cublasGetStream_v2 are asked instead. */
+#define GP_BLAS_HANDLES 64
+#define GP_MATH_UNKNOWN 0xff
+static struct {
+    _Atomic(const void *) handle;
+    _Atomic int math;
+    _Atomic(const void *) stream;
+} gp_blas_handles[GP_BLAS_HANDLES];
+
+static int gp_blas_slot(const void *h, bool add)
+{
+    if (h == NULL)
+        return -1;
+    for (int i = 0; i < GP_BLAS_HANDLES; i++) {
+        const void *p = atomic_load_explicit(&gp_blas_handles[i].handle, memory_order_acquire);
+        if (p == h)
+            return i;
+        if (p == NULL) {
+            if (!add)
+                return -1;
+            const void *expected = NULL;
+            if (atomic_compare_exchange_strong(&gp_blas_handles[i].handle, &expected, h) ||
+                expected == h)
+                return i;
+        }
+    }
+    return -1;
+}
+
+static GP_TLS unsigned gp_blas_depth; /* > 0 while inside an intercepted call */
+
+static uint8_t gp_blas_math(cublasHandle_t h)
+{
+    int i = gp_blas_slot(h, false);
+    if (i >= 0)
+        return (uint8_t)atomic_load_explicit(&gp_blas_handles[i].math, memory_order_relaxed);
+    __typeof__(&cublasGetMathMode) get = (__typeof__(&cublasGetMathMode))gp_blas_real(GP_BF_cublasGetMathMode);
+    cublasMath_t mode;
+    if (get == NULL || h == NULL || get(h, &mode) != CUBLAS_STATUS_SUCCESS || mode > 0xfe)
+        return GP_MATH_UNKNOWN;
+    return (uint8_t)mode;
+}
+
+static const void *gp_blas_stream(cublasHandle_t h)
+{
+    int i = gp_blas_slot(h, false);
+    if (i >= 0)
+        return atomic_load_explicit(&gp_blas_handles[i].stream, memory_order_relaxed);
+    __typeof__(&cublasGetStream_v2) get = (__typeof__(&cublasGetStream_v2))gp_blas_real(GP_BF_cublasGetStream_v2);
+    cudaStream_t s = NULL;
+    if (get == NULL || h == NULL || get(h, &s) != CUBLAS_STATUS_SUCCESS)
+        return NULL;
+    return s;
+}
+
+GP_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+{
+    GP_BLAS_REAL(cublasSetMathMode);
+    cublasStatus_t r = real(handle, mode);
+    int i;
+    if (r == CUBLAS_STATUS_SUCCESS && (i = gp_blas_slot(handle, true)) >= 0)
+        atomic_store_explicit(&gp_blas_handles[i].math, (int)mode & 0xff, memory_order_relaxed);
+    return r;
+}
+
+GP_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t *mode)
+{
+    GP_BLAS_REAL(cublasGetMathMode);
+    return real(handle, mode);
+}
+
+GP_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
+{
+    GP_BLAS_REAL(cublasSetStream_v2);
+    cublasStatus_t r = real(handle, streamId);
+    int i;
+    if (r == CUBLAS_STATUS_SUCCESS && (i = gp_blas_slot(handle, true)) >= 0)
+        atomic_store_explicit(&gp_blas_handles[i].stream, (const void *)streamId,
+                              memory_order_relaxed);
+    return r;
+}
+
+GP_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
+{
+    GP_BLAS_REAL(cublasDestroy_v2);
+    int i = gp_blas_slot(handle, false);
+    if (i >= 0) { /* a later handle at this address starts from the defaults */
+        atomic_store_explicit(&gp_blas_handles[i].math, 0, memory_order_relaxed);
+        atomic_store_explicit(&gp_blas_handles[i].stream, NULL, memory_order_relaxed);
+    }
+    return real(handle);
+}
+
+/* ---- the GEMMs ---------------------------------------------------------------------- */
+struct gp_blas_call {
+    uint8_t api;
+    int64_t m, n, k, batch, lda, ldb, ldc;
+    int ta, tb;
+    int type_a, type_b, type_c; /* cudaDataType, -1 = unknown */
+    int32_t compute, algo;
+};
+
+static uint64_t gp_u(int64_t v) { return v < 0 ? 0 : (uint64_t)v; }
+static uint8_t gp_type(int t) { return t < 0 || t > 0xfe ? 0 : (uint8_t)(t + 1); }
+
+/* True when this call is the outermost one and should be timed and recorded. */
+static inline bool gp_blas_outer(void) { return gp_blas_depth == 0 && !gp_shim_in_hook; }
+
+static void gp_blas_done(const struct gp_blas_call *c, cublasHandle_t h, const void *stream,
+                         bool have_stream, int result, uint64_t t0)
+{
+    uint64_t t1 = gp_shim_now();
+    if (!gp_shim_enter())
+        return;
+    gp_blas_depth++; /* cuBLAS calls the shim may make below are not GEMMs of the program */
+    struct gp_libcall lc = {
+        .batch = gp_u(c->batch), .lda = gp_u(c->lda), .ldb = gp_u(c->ldb), .ldc = gp_u(c->ldc),
+        .dur_ns = t1 - t0, .compute = c->compute, .algo = c->algo,
+        .trans_a = (uint8_t)c->ta, .trans_b = (uint8_t)c->tb, .type_a = gp_type(c->type_a),
+        .type_b = gp_type(c->type_b), .type_c = gp_type(c->type_c),
+    };
+    uint8_t math = h != NULL ? gp_blas_math(h) : GP_MATH_UNKNOWN;
+    if (!have_stream)
+        stream = gp_blas_stream(h);
+    gp_shim_record_libcall(c->api, math, result, gp_u(c->m), gp_u(c->n), gp_u(c->k), stream, &lc);
+    gp_blas_depth--;
+    gp_shim_leave();
+}
+
+/* The body every GEMM wrapper shares: call straight through when nested, else time the
+ * call and record it with the fields in c. */
+#define GP_BLAS_BODY(fn, args, ...)                                                                \
+    GP_BLAS_REAL(fn);                                                                              \
+    if (!gp_blas_outer())                                                                          \
+        return real args;                                                                          \
+    const struct gp_blas_call c = {__VA_ARGS__};                                                   \
+    gp_blas_depth++;                                                                               \
+    uint64_t t0 = gp_shim_now();                                                                   \
+    cublasStatus_t r = real args;                                                                  \
+    gp_blas_depth--;                                                                               \
+    gp_blas_done(&c, handle, NULL, false, (int)r, t0);                                             \
+    return r
+
+#define GP_SGEMM(fn, I, API)                                                                       \
+    GP_EXPORT cublasStatus_t fn(cublasHandle_t handle, cublasOperation_t transa,                   \
+                                cublasOperation_t transb, I m, I n, I k, const float *alpha,       \
+                                const float *A, I lda, const float *B, I ldb, const float *beta,   \
+                                float *C, I ldc)                                                   \
+    {                                                                                              \
+        GP_BLAS_BODY(fn, (handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc),   \
+                     .api = API, .m = m, .n = n, .k = k, .batch = 1, .lda = lda, .ldb = ldb,       \
+                     .ldc = ldc, .ta = transa, .tb = transb, .type_a = CUDA_R_32F,                 \
+                     .type_b = CUDA_R_32F, .type_c = CUDA_R_32F, .compute = CUBLAS_COMPUTE_32F,    \
+                     .algo = GP_LIB_UNKNOWN);                                                      \
+    }
+GP_SGEMM(cublasSgemm_v2, int, GP_LIB_SGEMM)
+GP_SGEMM(cublasSgemm_v2_64, int64_t, GP_LIB_SGEMM_64)
+
+#define GP_HGEMM(fn, I, API)                                                                       \
+    GP_EXPORT cublasStatus_t fn GP_HGEMM_PARAMS(I)                                                 \
+    {                                                                                              \
+        GP_BLAS_BODY(fn, (handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc),   \
+                     .api = API, .m = m, .n = n, .k = k, .batch = 1, .lda = lda, .ldb = ldb,       \
+                     .ldc = ldc, .ta = transa, .tb = transb, .type_a = CUDA_R_16F,                 \
+                     .type_b = CUDA_R_16F, .type_c = CUDA_R_16F, .compute = CUBLAS_COMPUTE_16F,    \
+                     .algo = GP_LIB_UNKNOWN);                                                      \
+    }
+GP_HGEMM(cublasHgemm, int, GP_LIB_HGEMM)
+GP_HGEMM(cublasHgemm_64, int64_t, GP_LIB_HGEMM_64)
+
+#define GP_SGEMM_SB(fn, I, API)                                                                    \
+    GP_EXPORT cublasStatus_t fn(cublasHandle_t handle, cublasOperation_t transa,                   \
+                                cublasOperation_t transb, I m, I n, I k, const float *alpha,       \
+                                const float *A, I lda, long long strideA, const float *B, I ldb,   \
+                                long long strideB, const float *beta, float *C, I ldc,             \
+                                long long strideC, I batchCount)                                   \
+    {                                                                                              \
+        GP_BLAS_BODY(fn,                                                                           \
+                     (handle, transa, transb, m, n, k, alpha, A, lda, strideA, B, ldb, strideB,    \
+                      beta, C, ldc, strideC, batchCount),                                          \
+                     .api = API, .m = m, .n = n, .k = k, .batch = batchCount, .lda = lda,          \
+                     .ldb = ldb, .ldc = ldc, .ta = transa, .tb = transb, .type_a = CUDA_R_32F,     \
+                     .type_b = CUDA_R_32F, .type_c = CUDA_R_32F, .compute = CUBLAS_COMPUTE_32F,    \
+                     .algo = GP_LIB_UNKNOWN);                                                      \
+    }
+GP_SGEMM_SB(cublasSgemmStridedBatched, int, GP_LIB_SGEMM_SB)
+GP_SGEMM_SB(cublasSgemmStridedBatched_64, int64_t, GP_LIB_SGEMM_SB_64)
+
+#define GP_HGEMM_SB(fn, I, API)                                                                    \
+    GP_EXPORT cublasStatus_t fn GP_HGEMM_SB_PARAMS(I)                                              \
+    {                                                                                              \
+        GP_BLAS_BODY(fn,                                                                           \
+                     (handle, transa, transb, m, n, k, alpha, A, lda, strideA, B, ldb, strideB,    \
+                      beta, C, ldc, strideC, batchCount),                                          \
+                     .api = API, .m = m, .n = n, .k = k, .batch = batchCount, .lda = lda,          \
+                     .ldb = ldb, .ldc = ldc, .ta = transa, .tb = transb, .type_a = CUDA_R_16F,     \
+                     .type_b = CUDA_R_16F, .type_c = CUDA_R_16F, .compute = CUBLAS_COMPUTE_16F,    \
+                     .algo = GP_LIB_UNKNOWN);                                                      \
+    }
+GP_HGEMM_SB(cublasHgemmStridedBatched, int, GP_LIB_HGEMM_SB)
+GP_HGEMM_SB(cublasHgemmStridedBatched_64, int64_t, GP_LIB_HGEMM_SB_64)
+
+#define GP_GEMM_EX(fn, I, API)                                                                     \
+    GP_EXPORT cublasStatus_t fn(cublasHandle_t handle, cublasOperation_t transa,                   \
+                                cublasOperation_t transb, I m, I n, I k, const void *alpha,        \
+                                const void *A, cudaDataType Atype, I lda, const void *B,           \
+                                cudaDataType Btype, I ldb, const void *beta, void *C,              \
+                                cudaDataType Ctype, I ldc, cublasComputeType_t computeType,        \
+                                cublasGemmAlgo_t algo)                                             \
+    {                                                                                              \
+        GP_BLAS_BODY(fn,                                                                           \
+                     (handle, transa, transb, m, n, k, alpha, A, Atype, lda, B, Btype, ldb, beta,  \
+                      C, Ctype, ldc, computeType, algo),                                           \
+                     .api = API, .m = m, .n = n, .k = k, .batch = 1, .lda = lda, .ldb = ldb,       \
+                     .ldc = ldc, .ta = transa, .tb = transb, .type_a = (int)Atype,                 \
+                     .type_b = (int)Btype, .type_c = (int)Ctype, .compute = (int32_t)computeType,  \
+                     .algo = (int32_t)algo);                                                       \
+    }
+GP_GEMM_EX(cublasGemmEx, int, GP_LIB_GEMM_EX)
+GP_GEMM_EX(cublasGemmEx_64, int64_t, GP_LIB_GEMM_EX_64)
+
+#define GP_GEMM_SB_EX(fn, I, API)                                                                  \
+    GP_EXPORT cublasStatus_t fn(cublasHandle_t handle, cublasOperation_t transa,                   \
+                                cublasOperation_t transb, I m, I n, I k, const void *alpha,        \
+                                const void *A, cudaDataType Atype, I lda, long long strideA,       \
+                                const void *B, cudaDataType Btype, I ldb, long long strideB,       \
+                                const void *beta, void *C, cudaDataType Ctype, I ldc,              \
+                                long long strideC, I batchCount, cublasComputeType_t computeType,  \
+                                cublasGemmAlgo_t algo)                                             \
+    {                                                                                              \
+        GP_BLAS_BODY(fn,                                                                           \
+                     (handle, transa, transb, m, n, k, alpha, A, Atype, lda, strideA, B, Btype,    \
+                      ldb, strideB, beta, C, Ctype, ldc, strideC, batchCount, computeType, algo),  \
+                     .api = API, .m = m, .n = n, .k = k, .batch = batchCount, .lda = lda,          \
+                     .ldb = ldb, .ldc = ldc, .ta = transa, .tb = transb, .type_a = (int)Atype,     \
+                     .type_b = (int)Btype, .type_c = (int)Ctype, .compute = (int32_t)computeType,  \
+                     .algo = (int32_t)algo);                                                       \
+    }
+GP_GEMM_SB_EX(cublasGemmStridedBatchedEx, int, GP_LIB_GEMM_SB_EX)
+GP_GEMM_SB_EX(cublasGemmStridedBatchedEx_64, int64_t, GP_LIB_GEMM_SB_EX_64)
+
+#define GP_GEMM_B_EX(fn, I, API)                                                                   \
+    GP_EXPORT cublasStatus_t fn(cublasHandle_t handle, cublasOperation_t transa,                   \
+                                cublasOperation_t transb, I m, I n, I k, const void *alpha,        \
+                                const void *const Aarray[], cudaDataType Atype, I lda,             \
+                                const void *const Barray[], cudaDataType Btype, I ldb,             \
+                                const void *beta, void *const Carray[], cudaDataType Ctype, I ldc, \
+                                I batchCount, cublasComputeType_t computeType,                     \
+                                cublasGemmAlgo_t algo)                                             \
+    {                                                                                              \
+        GP_BLAS_BODY(fn,                                                                           \
+                     (handle, transa, transb, m, n, k, alpha, Aarray, Atype, lda, Barray, Btype,   \
+                      ldb, beta, Carray, Ctype, ldc, batchCount, computeType, algo),               \
+                     .api = API, .m = m, .n = n, .k = k, .batch = batchCount, .lda = lda,          \
+                     .ldb = ldb, .ldc = ldc, .ta = transa, .tb = transb, .type_a = (int)Atype,     \
+                     .type_b = (int)Btype, .type_c = (int)Ctype, .compute = (int32_t)computeType,  \
+                     .algo = (int32_t)algo);                                                       \
+    }
+GP_GEMM_B_EX(cublasGemmBatchedEx, int, GP_LIB_GEMM_B_EX)
+GP_GEMM_B_EX(cublasGemmBatchedEx_64, int64_t, GP_LIB_GEMM_B_EX_64)
+
+/* cuBLASLt: recorded when the program calls it itself; shape, types and compute type are
+ * in its descriptors and are not read yet (unknown in the event). */
+GP_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle,
+                                        cublasLtMatmulDesc_t computeDesc, const void *alpha,
+                                        const void *A, cublasLtMatrixLayout_t Adesc, const void *B,
+                                        cublasLtMatrixLayout_t Bdesc, const void *beta,
+                                        const void *C, cublasLtMatrixLayout_t Cdesc, void *D,
+                                        cublasLtMatrixLayout_t Ddesc,
+                                        const cublasLtMatmulAlgo_t *algo, void *workspace,
+                                        size_t workspaceSizeInBytes, cudaStream_t stream)
+{
+    GP_BLAS_REAL(cublasLtMatmul);
+    if (!gp_blas_outer())
+        return real(lightHandle, computeDesc, alpha, A, Adesc, B, Bdesc, beta, C, Cdesc, D, Ddesc,
+                    algo, workspace, workspaceSizeInBytes, stream);
+    const struct gp_blas_call c = {.api = GP_LIB_LT_MATMUL, .batch = 1, .type_a = -1,
+                                   .type_b = -1, .type_c = -1, .compute = GP_LIB_UNKNOWN,
+                                   .algo = GP_LIB_UNKNOWN};
+    gp_blas_depth++;
+    uint64_t t0 = gp_shim_now();
+    cublasStatus_t r = real(lightHandle, computeDesc, alpha, A, Adesc, B, Bdesc, beta, C, Cdesc,
+                            D, Ddesc, algo, workspace, workspaceSizeInBytes, stream);
+    gp_blas_depth--;
+    gp_blas_done(&c, NULL, stream, true, (int)r, t0);
+    return r;
+}
