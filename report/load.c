@@ -27,6 +27,9 @@ int gp_report_load(struct gp_report *r, const char *path, const struct gp_report
     rc = gp_report_kernels_attach(&r->kernels, r->model, opt->top);
     if (rc < 0)
         goto out;
+    rc = gp_report_tensor_attach(&r->tensor, r->model);
+    if (rc < 0)
+        goto out;
     if (opt->timeline) {
         rc = gp_report_timeline_attach(&r->timeline, r->model);
         if (rc < 0)
@@ -54,6 +57,7 @@ void gp_report_fini(struct gp_report *r)
     gp_report_symbolizer_free(r->sym);
     gp_report_timeline_fini(&r->timeline);
     gp_report_events_fini(&r->events);
+    gp_report_tensor_fini(&r->tensor);
     gp_report_kernels_fini(&r->kernels);
     gp_report_oom_fini(&r->oom);
     gp_report_leaks_fini(&r->leaks);

@@ -487,6 +487,53 @@ struct gp_report_options {
     int events;   /* keep every call and activity (for --perfetto, --csv) */
 };
 
+/* ---- "analysis_tensor.c": Tensor Cores, layer 1 (what each library call asked for) -- */
+enum gp_report_tc_class {
+    GP_TC_ALLOWED = 0,     /* the types and math mode allow Tensor Cores, the shape is fine */
+    GP_TC_SLOWED = 1,      /* allowed, but a dimension is not a 16-byte multiple */
+    GP_TC_DEFEATED = 2,    /* allowed types, GEMV shape (m or n == 1) */
+    GP_TC_NOT_ALLOWED = 3, /* e.g. fp32 without TF32 */
+    GP_TC_UNKNOWN = 4,     /* not decided from the call (types unknown, fp64, pedantic) */
+    GP_TC_CLASSES
+};
+struct gp_report_tc_verdict {
+    unsigned cls;          /* enum gp_report_tc_class */
+    const char *precision; /* static: "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "fp64", ... */
+    const char *layer;     /* static: which layer decided it ("asked" = layer 1) */
+    char reason[160];
+};
+/* Layer 1 verdict for one LIBCALL record. */
+void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verdict *v);
+const char *gp_report_tc_class_name(unsigned cls); /* "allowed", ..., "unknown" */
+
+struct gp_report_tc_site { /* one call site (stack) + API + verdict */
+    uint32_t stack;
+    uint8_t api; /* enum gp_lib_api */
+    struct gp_report_tc_verdict verdict;
+    uint64_t m, n, k, batch; /* of its first call */
+    uint64_t calls, host_ns;
+    double flops;
+};
+struct gp_report_tc_total {
+    const char *name; /* by_prec only */
+    uint64_t calls;
+    double flops;
+};
+#define GP_REPORT_TC_MAX_SITES 4096
+#define GP_REPORT_TC_MAX_PREC 16
+struct gp_report_tensor {
+    uint64_t calls;
+    double flops;
+    struct gp_report_tc_total by_class[GP_TC_CLASSES];
+    struct gp_report_tc_total by_prec[GP_REPORT_TC_MAX_PREC]; /* in order of first use */
+    size_t nprec;
+    struct gp_report_tc_site *sites; /* after finish: by FLOPs, largest first */
+    size_t nsites, sites_cap;
+    uint64_t sites_lost; /* calls past GP_REPORT_TC_MAX_SITES sites (counted in the totals) */
+};
+int gp_report_tensor_attach(struct gp_report_tensor *t, struct gp_report_model *m);
+void gp_report_tensor_fini(struct gp_report_tensor *t);
+
 struct gp_report {
     struct gp_report_model *model;
     struct gp_report_peak peak;
@@ -495,6 +542,7 @@ struct gp_report {
     struct gp_report_timeline timeline; /* series NULL unless options.timeline */
     struct gp_report_kernels kernels;   /* GPU activity (analysis_kernels.c) */
     struct gp_report_events events;     /* empty unless options.events */
+    struct gp_report_tensor tensor;     /* library calls, Tensor Cores (analysis_tensor.c) */
     struct gp_report_symbolizer *sym;
 };
 
@@ -552,6 +600,9 @@ int gp_report_view_json(FILE *f, struct gp_report *r);
 /* "view_kernels.c": the GPU activity section of each (called by the two above). */
 int gp_report_view_text_kernels(FILE *f, const struct gp_report *r);
 void gp_report_view_json_kernels(struct gp_report_json *j, const struct gp_report *r);
+/* "view_tensor.c": the Tensor Cores section of each (text only when library calls exist). */
+int gp_report_view_text_tensor(FILE *f, struct gp_report *r);
+int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r);
 
 /* "view_plot.c": device memory over time drawn by gnuplot into path (.png or .svg). */
 enum gp_report_plot_format { GP_REPORT_PLOT_NONE = 0, GP_REPORT_PLOT_PNG, GP_REPORT_PLOT_SVG };

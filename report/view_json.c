@@ -217,6 +217,9 @@ int gp_report_view_json(FILE *f, struct gp_report *r)
     if (rc < 0)
         return rc;
     gp_report_view_json_kernels(&j, r);
+    rc = gp_report_view_json_tensor(&j, r);
+    if (rc < 0)
+        return rc;
     write_trace(&j, r->model);
     gp_report_json_object_end(&j);
     return ferror(f) ? -EIO : 0;

@@ -338,9 +338,9 @@ int gp_report_view_perfetto(FILE *f, const struct gp_report *r, const struct gp_
 
     fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"gpuprof-report\","
           "\"host\":", f);
-    gp_report_json_write_escaped(f, m->run.host);
+    gp_report_json_write_escaped(f, m->run.host ? m->run.host : "");
     fputs(",\"cmdline\":", f);
-    gp_report_json_write_escaped(f, m->run.cmdline);
+    gp_report_json_write_escaped(f, m->run.cmdline ? m->run.cmdline : "");
     fprintf(f, ",\"start_realtime_ns\":%" PRIu64 "},\"traceEvents\":[", m->run.realtime_ns);
     meta(&o, "process_name", 0, pname);
     thread_names(&o, &r->events);

@@ -268,6 +268,8 @@ int gp_report_view_text(FILE *f, struct gp_report *r)
         rc = print_ooms(f, r);
     if (rc == 0)
         rc = gp_report_view_text_kernels(f, r);
+    if (rc == 0)
+        rc = gp_report_view_text_tensor(f, r);
     if (rc < 0)
         return rc;
     print_warnings(f, r->model);

@@ -39,7 +39,7 @@ void gp_shim_forget_tid(void) { gp_tid_cache = 0; }
  * progress the event is dropped and counted, and later events are dropped at once until
  * the writer moves again. So the program never waits on the disk for more than one
  * short stall per episode. */
-#define GP_STALL_NS 100000000ull /* 100 ms: a writer short of CPU on a loaded machine is not stuck */
+#define GP_STALL_NS 1000000000ull /* 1 s: a writer short of CPU, or a slot held by a preempted thread, is not stuck */
 static _Atomic uint64_t gp_stalled_at = UINT64_MAX; /* head value when a stall was declared */
 
 static struct gp_event *gp_claim_slow(struct gp_queue *q)

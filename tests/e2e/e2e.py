@@ -71,7 +71,8 @@ def base_env(extra=None):
     return env
 
 
-def run_sample(name, args=(), preload=True, env=None, workdir=None, directory=SAMPLES, wrapper=()):
+def run_sample(name, args=(), preload=True, env=None, workdir=None, directory=SAMPLES, wrapper=(),
+               timeout=120):
     """Runs samples/<name> on the stand-ins; returns (completed process, trace path or None).
     wrapper: a command line the program is started through (e.g. unshare ... sh -c)."""
     workdir = workdir or tempfile.mkdtemp(prefix="gpuprof-e2e-")
@@ -79,7 +80,7 @@ def run_sample(name, args=(), preload=True, env=None, workdir=None, directory=SA
     if preload:
         e.setdefault("GPUPROF_OUTPUT", os.path.join(workdir, name + ".%p.gz"))
     p = subprocess.run([*wrapper, os.path.join(directory, name), *args], env=e, cwd=workdir,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=timeout)
     traces = sorted(glob.glob(os.path.join(workdir, name + ".*.gz")))
     return p, (traces[-1] if traces else None)
 

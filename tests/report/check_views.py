@@ -5,7 +5,9 @@ their fields, complete events nesting on each track, named tracks, counter value
 the exact numbers of a known trace, and --from/--to cut it; --csv writes exact tables,
 quoting what needs it so Python's csv module reads every string back unchanged; several
 traces or a directory give the job summary (peaks, the first OOM on the wall clock, the
-imbalance) in text and JSON.
+imbalance) in text and JSON; --html writes one self-contained page whose every trace string
+is escaped, and which headless Chromium (when installed) shows without a console message
+and with a drawn memory plot.
 
 usage: check_views.py GPUPROF_REPORT MAKE_VIEWS_TRACE WORKDIR
 """
@@ -13,6 +15,9 @@ import csv
 import json
 import os
 import shutil
+import struct
+import zlib
+from html.parser import HTMLParser
 import subprocess
 import sys
 
@@ -245,10 +250,125 @@ def test_job():
           f"empty directory: {r.stderr!r}")
 
 
+HTML_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "table", "tr",
+             "th", "td", "code", "details", "summary", "ol", "li", "svg", "rect", "text", "line",
+             "polyline", "circle", "title"}
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attrs, self.stack, self.problems = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.append((tag, dict(attrs)))
+        if tag != "meta":  # the one void element the page uses
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+
+
+def png_pixels(path):
+    """(width, height, rows of RGB(A) bytes) of an 8-bit non-interlaced PNG."""
+    data = open(path, "rb").read()
+    check(data[:8] == b"\x89PNG\r\n\x1a\n", "screenshot is not a PNG")
+    pos, idat, hdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, color, _, _, interlace = hdr
+    if depth != 8 or interlace or color not in (2, 6):
+        return w, h, []
+    bpp = 3 if color == 2 else 4
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, [(r, bpp) for r in rows]
+
+
+def browser_check(page):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        print("skipped: headless Chromium check (no chromium installed)")
+        return
+    shot = os.path.join(WORK, "shot.png")
+    r = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                        "--enable-logging=stderr", "--v=0", f"--screenshot={shot}",
+                        "--window-size=1000,900", "file://" + os.path.abspath(page)],
+                       capture_output=True, timeout=120)
+    log = r.stderr.decode("utf-8", "replace")
+    console = [line for line in log.splitlines() if ":CONSOLE" in line]
+    check(not console, f"browser console: {console}")
+    check(r.returncode == 0 and os.path.exists(shot), f"chromium: exit {r.returncode}")
+    if not os.path.exists(shot):
+        return
+    w, h, rows = png_pixels(shot)
+    # the memory line is blue (#1f77b4, lighter where smoothed); nothing else on the page is
+    blue = sum(1 for row, bpp in rows for i in range(0, len(row), bpp)
+               if row[i + 2] > 120 and row[i + 2] - row[i] > 60 and row[i + 2] > row[i + 1])
+    check(not rows or blue > 50, f"the memory plot looks empty ({blue} plot pixels)")
+
+
+def test_html():
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> \"q\" 'a' & \x01"
+    trace = make(os.path.join(WORK, "h.gz"), 4244, hostile)
+    page = os.path.join(WORK, "report.html")
+    r = run(["--html", page, trace])
+    check(r.returncode == 0, f"--html: exit {r.returncode} {r.stderr!r}")
+    text = open(page, encoding="utf-8").read()
+    check("<script" not in text.lower() and "<img" not in text.lower(), "raw markup from the trace")
+    check("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt; &quot;q&quot; "
+          "&#39;a&#39; &amp; ?" in text, "escaped label missing")
+    p = Page()
+    p.feed(text)
+    p.close()
+    check(not p.problems and p.stack == [], f"unbalanced tags: {p.problems} {p.stack}")
+    check(set(p.tags) <= HTML_TAGS, f"unexpected tags {set(p.tags) - HTML_TAGS}")
+    for tag, attrs in p.attrs:
+        bad = [a for a in attrs if a in ("src", "href", "xlink:href") or a.startswith("on")]
+        check(not bad, f"<{tag}> has {bad}: external resources or handlers")
+    polys = [a["points"].split() for t, a in p.attrs if t == "polyline"]
+    check(len(polys) == 1 and len(set(polys[0])) >= 4, f"memory plot points {polys}")
+    check(sum(1 for t, a in p.attrs if t == "circle" and a.get("class") == "oom") == 1, "OOM mark")
+    for want in ("<h2>Peak device memory: 3.00 MiB at 0.001500 s</h2>", "<h2>Out of memory: 1</h2>",
+                 "<td class=\"n\">8.00 MiB</td>", "<code>gemm()</code>", "<h2>Run</h2>"):
+        check(want in text, f"page lacks {want!r}")
+    browser_check(page)
+
+
 def test_help():
     r = run(["--help"])
     text = r.stdout.decode()
-    for opt in ("--perfetto", "--csv"):
+    for opt in ("--perfetto", "--csv", "--html"):
         check(opt in text and f"gpuprof-report {opt}" in text, f"--help lacks an example of {opt}")
 
 
@@ -258,6 +378,7 @@ def main():
     test_perfetto()
     test_csv()
     test_job()
+    test_html()
     test_help()
     if failures:
         print(f"{len(failures)} failure(s)")

@@ -3,7 +3,8 @@
  * on two streams, one pair overlapping without nesting, a copy, a memset, NVTX ranges,
  * two of them overlapping without nesting). Times are in microseconds after the start.
  *   make_views_trace timeline OUT [PID [LABEL [SCALE [SHIFT_US]]]]
- * LABEL also names a kernel and an NVTX range (for escaping tests); SCALE multiplies the
+ * LABEL also names a kernel and an NVTX range, and is the command line when not "unit" (for
+ * escaping tests); SCALE multiplies the
  * allocation sizes (for several processes with different peaks); SHIFT_US moves the
  * header's wall clock (a host whose clock differs). */
 #include <stdio.h>
@@ -70,6 +71,8 @@ static int make_timeline(const char *out, uint32_t pid, const char *label, uint6
     tb_header_defaults(&h);
     h.pid = pid;
     h.label = label;
+    if (strcmp(label, "unit") != 0)
+        h.cmdline = label; /* hostile strings reach every header string a view shows */
     h.realtime_ns += (uint64_t)(shift_us * 1000);
     int rc = tb_open_path(&tb, out, &h);
     if (rc < 0)

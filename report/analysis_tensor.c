@@ -1,0 +1,270 @@
+/* analysis_tensor.c — "did these matrix products use Tensor Cores?", layer 1: what each
+ * call asked for. Data types, compute type and the handle's math mode decide whether Tensor
+ * Cores were allowed at all (fp32 without TF32 math cannot use them; fp16, bf16, fp8, int8
+ * and tf32 can); the shape says whether they are defeated (GEMV: m or n == 1) or slowed
+ * (16- and 8-bit types with m/n/k or a leading dimension not a multiple of 16 bytes'
+ * worth of elements). Each verdict names the layer that decided it and why. Calls are
+ * grouped by call site (stack) and verdict, with counts and FLOPs (2·m·n·k·batch). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* cudaDataType and cublasComputeType_t / cublasMath_t numbers (library_types.h,
+ * cublas_api.h): the report does not include CUDA headers. */
+enum {
+    DT_32F = 0, DT_64F = 1, DT_16F = 2, DT_8I = 3, DT_32I = 10, DT_16BF = 14,
+    DT_8F_E4M3 = 28, DT_8F_E5M2 = 29,
+    CT_16F = 64, CT_16F_PEDANTIC = 65, CT_32F = 68, CT_32F_PEDANTIC = 69, CT_64F = 70,
+    CT_64F_PEDANTIC = 71, CT_32I = 72, CT_32I_PEDANTIC = 73, CT_32F_FAST_16F = 74,
+    CT_32F_FAST_16BF = 75, CT_32F_FAST_TF32 = 77, CT_32F_EMULATED_16BFX9 = 78,
+    MATH_DEFAULT = 0, MATH_TENSOR_OP = 1, MATH_PEDANTIC = 2, MATH_TF32 = 3, MATH_BF16X9 = 4,
+    MATH_UNKNOWN = 0xff,
+};
+
+const char *gp_report_tc_class_name(unsigned cls)
+{
+    switch (cls) {
+    case GP_TC_ALLOWED:
+        return "allowed";
+    case GP_TC_SLOWED:
+        return "slowed";
+    case GP_TC_DEFEATED:
+        return "defeated";
+    case GP_TC_NOT_ALLOWED:
+        return "not_allowed";
+    default:
+        return "unknown";
+    }
+}
+
+/* A compute type as cuBLAS reads it: a legacy cudaDataType passed in its place maps to the
+ * matching CUBLAS_COMPUTE_* (cublasGemmEx documents the mapping). */
+static int32_t normal_compute(int32_t c)
+{
+    switch (c) {
+    case DT_32F:
+        return CT_32F;
+    case DT_64F:
+        return CT_64F;
+    case DT_16F:
+        return CT_16F;
+    case DT_32I:
+        return CT_32I;
+    default:
+        return c;
+    }
+}
+
+static void set(struct gp_report_tc_verdict *v, unsigned cls, const char *precision,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void set(struct gp_report_tc_verdict *v, unsigned cls, const char *precision,
+                const char *fmt, ...)
+{
+    va_list ap;
+    v->cls = cls;
+    v->precision = precision;
+    v->layer = "asked";
+    va_start(ap, fmt);
+    vsnprintf(v->reason, sizeof v->reason, fmt, ap);
+    va_end(ap);
+}
+
+void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verdict *v)
+{
+    const struct gp_libcall *lc = &rec->lib;
+    int ta = lc->type_a ? lc->type_a - 1 : -1;
+    unsigned math = rec->kind, base = math == MATH_UNKNOWN ? MATH_UNKNOWN : (math & 0xf);
+    int32_t ct = lc->compute == GP_LIB_UNKNOWN ? GP_LIB_UNKNOWN : normal_compute(lc->compute);
+    unsigned elem = 0; /* bytes per element of A/B where alignment matters */
+
+    memset(v, 0, sizeof *v);
+    if (ta < 0) {
+        set(v, GP_TC_UNKNOWN, "unknown", "data types not recorded (%s descriptors are not read)",
+            gp_trace_lib_api_name(rec->api));
+        return;
+    }
+    if (ct == CT_16F_PEDANTIC || ct == CT_32F_PEDANTIC || ct == CT_64F_PEDANTIC ||
+        ct == CT_32I_PEDANTIC || base == MATH_PEDANTIC) {
+        set(v, GP_TC_UNKNOWN, "unknown",
+            "pedantic %s: cuBLAS keeps the prescribed arithmetic; not decided from the call",
+            base == MATH_PEDANTIC ? "math mode" : "compute type");
+        return;
+    }
+    switch (ta) {
+    case DT_16F:
+        set(v, GP_TC_ALLOWED, "fp16", "fp16 inputs");
+        elem = 2;
+        break;
+    case DT_16BF:
+        set(v, GP_TC_ALLOWED, "bf16", "bf16 inputs");
+        elem = 2;
+        break;
+    case DT_8F_E4M3:
+    case DT_8F_E5M2:
+        set(v, GP_TC_ALLOWED, "fp8", "fp8 inputs");
+        elem = 1;
+        break;
+    case DT_8I:
+        set(v, GP_TC_ALLOWED, "int8", "int8 inputs");
+        elem = 1;
+        break;
+    case DT_32F:
+        if (ct == CT_32F_FAST_TF32 || (ct == CT_32F && base == MATH_TF32))
+            set(v, GP_TC_ALLOWED, "tf32", "fp32 inputs with TF32 allowed (%s)",
+                ct == CT_32F_FAST_TF32 ? "CUBLAS_COMPUTE_32F_FAST_TF32"
+                                       : "CUBLAS_TF32_TENSOR_OP_MATH");
+        else if (ct == CT_32F_FAST_16F || (ct == CT_32F && base == MATH_TENSOR_OP))
+            set(v, GP_TC_ALLOWED, "fp16", "fp32 inputs down-converted to fp16 (%s)",
+                ct == CT_32F_FAST_16F ? "CUBLAS_COMPUTE_32F_FAST_16F" : "CUBLAS_TENSOR_OP_MATH");
+        else if (ct == CT_32F_FAST_16BF)
+            set(v, GP_TC_ALLOWED, "bf16",
+                "fp32 inputs down-converted to bf16 (CUBLAS_COMPUTE_32F_FAST_16BF)");
+        else if (ct == CT_32F_EMULATED_16BFX9 || (ct == CT_32F && base == MATH_BF16X9))
+            set(v, GP_TC_ALLOWED, "fp32", "fp32 emulated with bf16x9 on Tensor Cores");
+        else if (ct == CT_32F)
+            set(v, GP_TC_NOT_ALLOWED, "fp32",
+                "fp32 without TF32: compute type CUBLAS_COMPUTE_32F and math mode %s",
+                base == MATH_DEFAULT ? "CUBLAS_DEFAULT_MATH"
+                                     : base == MATH_UNKNOWN ? "unknown" : "without TF32");
+        else
+            set(v, GP_TC_UNKNOWN, "fp32", "fp32 inputs with compute type %d", (int)ct);
+        return; /* alignment rules below are for 8- and 16-bit inputs */
+    case DT_64F:
+        set(v, GP_TC_UNKNOWN, "fp64",
+            "fp64: Tensor Cores (DMMA) exist on some GPUs only; not decided from the call");
+        return;
+    default:
+        set(v, GP_TC_UNKNOWN, "other", "data type %d not classified", ta);
+        return;
+    }
+
+    /* Allowed: does the shape defeat or slow them? */
+    uint64_t m = rec->size, n = rec->aux1, k = rec->aux2;
+    if (m == 1 || n == 1) {
+        set(v, GP_TC_DEFEATED, v->precision,
+            "GEMV shape (%s = 1): a matrix-vector product, not run on Tensor Cores",
+            m == 1 ? "m" : "n");
+        return;
+    }
+    unsigned mult = 16 / elem;
+    const struct {
+        const char *name;
+        uint64_t v;
+    } dims[] = {{"m", m}, {"n", n}, {"k", k}, {"lda", lc->lda}, {"ldb", lc->ldb}, {"ldc", lc->ldc}};
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
+        if (dims[i].v != 0 && dims[i].v % mult != 0) {
+            const char *p = v->precision;
+            set(v, GP_TC_SLOWED, p,
+                "%s = %llu not a multiple of %u (%s): Tensor Core kernels need 16-byte multiples",
+                dims[i].name, (unsigned long long)dims[i].v, mult, p);
+            return;
+        }
+    }
+}
+
+/* ---- the analysis: sites ----------------------------------------------------------- */
+static int site_add(struct gp_report_tensor *t, const struct gp_record *rec,
+                    const struct gp_report_tc_verdict *v, double flops)
+{
+    struct gp_report_tc_site *s = NULL;
+    for (size_t i = 0; i < t->nsites; i++) {
+        struct gp_report_tc_site *c = &t->sites[i];
+        if (c->stack == rec->stack && c->api == rec->api && c->verdict.cls == v->cls &&
+            strcmp(c->verdict.reason, v->reason) == 0) {
+            s = c;
+            break;
+        }
+    }
+    if (s == NULL) {
+        if (t->nsites == GP_REPORT_TC_MAX_SITES) {
+            t->sites_lost++;
+            return 0;
+        }
+        if (t->nsites == t->sites_cap) {
+            size_t cap = t->sites_cap ? t->sites_cap * 2 : 16;
+            struct gp_report_tc_site *p = realloc(t->sites, cap * sizeof *p);
+            if (p == NULL)
+                return -ENOMEM;
+            t->sites = p;
+            t->sites_cap = cap;
+        }
+        s = &t->sites[t->nsites++];
+        memset(s, 0, sizeof *s);
+        s->stack = rec->stack;
+        s->api = rec->api;
+        s->verdict = *v;
+        s->m = rec->size;
+        s->n = rec->aux1;
+        s->k = rec->aux2;
+        s->batch = rec->lib.batch;
+    }
+    s->calls++;
+    s->flops += flops;
+    s->host_ns += rec->lib.dur_ns;
+    return 0;
+}
+
+static int tensor_record(void *ctx, const struct gp_report_model *m, const struct gp_record *rec)
+{
+    (void)m;
+    struct gp_report_tensor *t = ctx;
+    if (rec->type != GP_REC_LIBCALL)
+        return 0;
+    struct gp_report_tc_verdict v;
+    gp_report_tc_classify(rec, &v);
+    double batch = rec->lib.batch ? (double)rec->lib.batch : 1;
+    double flops = 2.0 * (double)rec->size * (double)rec->aux1 * (double)rec->aux2 * batch;
+    t->calls++;
+    t->flops += flops;
+    t->by_class[v.cls].calls++;
+    t->by_class[v.cls].flops += flops;
+    size_t i;
+    for (i = 0; i < t->nprec && strcmp(t->by_prec[i].name, v.precision) != 0; i++)
+        ;
+    if (i == t->nprec && i < GP_REPORT_TC_MAX_PREC) {
+        t->by_prec[i].name = v.precision; /* static strings */
+        t->nprec++;
+    }
+    if (i < t->nprec) {
+        t->by_prec[i].calls++;
+        t->by_prec[i].flops += flops;
+    }
+    return site_add(t, rec, &v, flops);
+}
+
+/* Sites by FLOPs, largest first; ties by calls, then stack, so the order is stable. */
+static int site_cmp(const void *a, const void *b)
+{
+    const struct gp_report_tc_site *x = a, *y = b;
+    if (x->flops != y->flops)
+        return x->flops < y->flops ? 1 : -1;
+    if (x->calls != y->calls)
+        return x->calls < y->calls ? 1 : -1;
+    return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+static int tensor_finish(void *ctx, const struct gp_report_model *m)
+{
+    (void)m;
+    struct gp_report_tensor *t = ctx;
+    if (t->nsites > 1)
+        qsort(t->sites, t->nsites, sizeof t->sites[0], site_cmp);
+    return 0;
+}
+
+int gp_report_tensor_attach(struct gp_report_tensor *t, struct gp_report_model *m)
+{
+    memset(t, 0, sizeof *t);
+    struct gp_report_observer o = {.ctx = t, .record = tensor_record, .finish = tensor_finish};
+    return gp_report_model_observe(m, &o);
+}
+
+void gp_report_tensor_fini(struct gp_report_tensor *t)
+{
+    free(t->sites);
+    memset(t, 0, sizeof *t);
+}
