@@ -1,7 +1,7 @@
 /* analysis_events.c — every call and GPU activity in time, for the views that lay the run
  * out on a timeline (--perfetto, --csv): allocation, free and OOM calls with their thread,
- * the device memory held after each change (and the pools' reserved bytes when there are
- * pools), and kernels, copies and memsets with their stream. Only attached when such a view
+ * the device memory held after each change (and the pools' reserved and in-use bytes
+ * when there are pools), and kernels, copies and memsets with their stream. Only attached when such a view
  * is wanted; it keeps one small entry per record. Times stay absolute (trace clock). */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,12 +27,13 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 static int add_mem(struct gp_report_events *e, const struct gp_report_model *m, uint64_t t)
 {
     uint64_t live = m->live_bytes[GP_MEM_DEVICE], pool = m->pools.reserved;
+    uint64_t used = e->pool_used_total;
     if (e->nmem && e->mem[e->nmem - 1].device_bytes == live &&
-        e->mem[e->nmem - 1].pool_bytes == pool)
+        e->mem[e->nmem - 1].pool_bytes == pool && e->mem[e->nmem - 1].pool_used == used)
         return 0;
     if (grow((void **)&e->mem, &e->mem_cap, e->nmem + 1, sizeof(*e->mem)) < 0)
         return -ENOMEM;
-    e->mem[e->nmem++] = (struct gp_report_mem_sample){t, live, pool};
+    e->mem[e->nmem++] = (struct gp_report_mem_sample){t, live, pool, used};
     return 0;
 }
 
@@ -54,6 +55,14 @@ static int on_record(void *ctx, const struct gp_report_model *m, const struct gp
         return add_mem(e, m, rec->time_ns);
     case GP_REC_POOL:
         e->have_pools = 1;
+        /* the model has applied it: the pool is in its table unless the table is full */
+        for (size_t i = 0; i < m->pools.n; i++) {
+            if (m->pools.v[i].handle == rec->ptr) {
+                e->pool_used_total += rec->aux1 - e->pool_used[i]; /* wrap cancels out */
+                e->pool_used[i] = rec->aux1;
+                break;
+            }
+        }
         return add_mem(e, m, rec->time_ns);
     case GP_REC_KERNEL:
     case GP_REC_MEMCPY:
@@ -94,6 +103,9 @@ static int on_finish(void *ctx, const struct gp_report_model *m)
 int gp_report_events_attach(struct gp_report_events *e, struct gp_report_model *m)
 {
     memset(e, 0, sizeof(*e));
+    e->pool_used = calloc(GP_REPORT_MAX_POOLS, sizeof(*e->pool_used));
+    if (!e->pool_used)
+        return -ENOMEM;
     struct gp_report_observer obs = {.ctx = e, .record = on_record, .finish = on_finish};
     return gp_report_model_observe(m, &obs);
 }
@@ -103,5 +115,6 @@ void gp_report_events_fini(struct gp_report_events *e)
     free(e->calls);
     free(e->mem);
     free(e->acts);
+    free(e->pool_used);
     memset(e, 0, sizeof(*e));
 }

@@ -83,7 +83,8 @@ void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verd
 
     memset(v, 0, sizeof *v);
     if (ta < 0) {
-        set(v, GP_TC_UNKNOWN, "unknown", "data types not recorded (%s descriptors are not read)",
+        set(v, GP_TC_UNKNOWN, "unknown",
+            "data types not recorded (%s: descriptors could not be read)",
             gp_trace_lib_api_name(rec->api));
         return;
     }

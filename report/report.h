@@ -427,8 +427,9 @@ struct gp_report_call { /* an ALLOC, FREE or OOM record */
     int32_t device, result;
     uint8_t type, api, kind;
 };
-struct gp_report_mem_sample { /* after a change: device bytes held, pools' reserved bytes */
-    uint64_t time_ns, device_bytes, pool_bytes;
+struct gp_report_mem_sample { /* after a change: device bytes held; the pools' reserved
+                                * bytes and bytes in use (POOL records) */
+    uint64_t time_ns, device_bytes, pool_bytes, pool_used;
 };
 struct gp_report_act { /* a timed kernel, memcpy or memset */
     uint64_t start_ns, end_ns, bytes;
@@ -443,6 +444,8 @@ struct gp_report_events {
     struct gp_report_act *acts; /* by start after finish (longer first at equal starts) */
     size_t nacts, acts_cap;
     int have_pools;
+    uint64_t *pool_used; /* per pool of the model's table, [GP_REPORT_MAX_POOLS] */
+    uint64_t pool_used_total;
 };
 int gp_report_events_attach(struct gp_report_events *e, struct gp_report_model *m);
 void gp_report_events_fini(struct gp_report_events *e);

@@ -1,6 +1,7 @@
 /* view_perfetto.c — the run as Chrome trace-event JSON (--perfetto), which ui.perfetto.dev
  * and chrome://tracing open: process and thread names, allocation calls as instant events
- * on their CPU threads, device memory held (and pool reserved bytes) as counter tracks,
+ * on their CPU threads, device memory reserved (and the pools' reserved and allocated
+ * bytes) as counter tracks,
  * kernels, copies and memsets as complete events on one track per GPU stream, NVTX ranges
  * on their own tracks. Complete events on one track must nest, so events that overlap
  * without nesting move to an extra track of the same stream ("stream 7 #2").
@@ -126,7 +127,7 @@ static void counters(struct out *o, const struct gp_report_events *ev)
     for (; i < ev->nmem && ev->mem[i].time_ns < o->to; i++) {
         uint64_t t = ev->mem[i].time_ns < o->from ? o->from : ev->mem[i].time_ns;
         sep(o);
-        fprintf(o->f, "{\"ph\":\"C\",\"pid\":%" PRIu32 ",\"name\":\"device memory held\",",
+        fprintf(o->f, "{\"ph\":\"C\",\"pid\":%" PRIu32 ",\"name\":\"device memory reserved\",",
                 o->pid);
         ts(o, "ts", t);
         fprintf(o->f, ",\"args\":{\"bytes\":%" PRIu64 "}}", ev->mem[i].device_bytes);
@@ -136,6 +137,10 @@ static void counters(struct out *o, const struct gp_report_events *ev)
         fprintf(o->f, "{\"ph\":\"C\",\"pid\":%" PRIu32 ",\"name\":\"pool reserved\",", o->pid);
         ts(o, "ts", t);
         fprintf(o->f, ",\"args\":{\"bytes\":%" PRIu64 "}}", ev->mem[i].pool_bytes);
+        sep(o);
+        fprintf(o->f, "{\"ph\":\"C\",\"pid\":%" PRIu32 ",\"name\":\"pool allocated\",", o->pid);
+        ts(o, "ts", t);
+        fprintf(o->f, ",\"args\":{\"bytes\":%" PRIu64 "}}", ev->mem[i].pool_used);
     }
 }
 

@@ -62,9 +62,10 @@ int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
     fprintf(f, "\n  call sites, most FLOPs first:\n");
     for (size_t i = 0; i < t->nsites; i++) {
         const struct gp_report_tc_site *s = &t->sites[i];
-        fprintf(f, "    %-11s %llu call%s, %.0f FLOP, %s, %s", gp_report_tc_class_name(s->verdict.cls),
-                (unsigned long long)s->calls, s->calls == 1 ? "" : "s", s->flops,
-                s->verdict.precision, gp_trace_lib_api_name(s->api));
+        fprintf(f, "    %-11s %llu call%s, %.0f FLOP, %s, %s",
+                gp_report_tc_class_name(s->verdict.cls), (unsigned long long)s->calls,
+                s->calls == 1 ? "" : "s", s->flops, s->verdict.precision,
+                gp_trace_lib_api_name(s->api));
         shape(f, s);
         fprintf(f, "\n      why (layer %s): ", s->verdict.layer);
         gp_report_fputs_safe(f, s->verdict.reason);

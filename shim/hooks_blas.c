@@ -38,7 +38,8 @@ cublasStatus_t cublasHgemmStridedBatched_64 GP_HGEMM_SB_PARAMS(int64_t);
     X(cublasGemmEx) X(cublasGemmEx_64) X(cublasGemmStridedBatchedEx)                               \
     X(cublasGemmStridedBatchedEx_64) X(cublasGemmBatchedEx) X(cublasGemmBatchedEx_64)              \
     X(cublasSgemmStridedBatched) X(cublasSgemmStridedBatched_64) X(cublasHgemmStridedBatched)     \
-    X(cublasHgemmStridedBatched_64) X(cublasLtMatmul)
+    X(cublasHgemmStridedBatched_64) X(cublasLtMatmul) X(cublasLtMatmulDescGetAttribute)           \
+    X(cublasLtMatrixLayoutGetAttribute)
 
 enum {
 #define GP_BF_ENUM(n) GP_BF_##n,
@@ -76,8 +77,11 @@ static void *gp_blas_real(int idx)
     return p;
 }
 
+/* The real function fn, typed, or NULL. */
+#define GP_REAL_FN(fn) ((__typeof__(&fn))gp_blas_real(GP_BF_##fn))
+
 #define GP_BLAS_REAL(fn)                                                                           \
-    __typeof__(&fn) real = (__typeof__(&fn))gp_blas_real(GP_BF_##fn);                              \
+    __typeof__(&fn) real = GP_REAL_FN(fn);                                                         \
     if (GP_UNLIKELY(real == NULL))                                                                 \
     return CUBLAS_STATUS_NOT_INITIALIZED
 
@@ -120,7 +124,7 @@ static uint8_t gp_blas_math(cublasHandle_t h)
     int i = gp_blas_slot(h, false);
     if (i >= 0)
         return (uint8_t)atomic_load_explicit(&gp_blas_handles[i].math, memory_order_relaxed);
-    __typeof__(&cublasGetMathMode) get = (__typeof__(&cublasGetMathMode))gp_blas_real(GP_BF_cublasGetMathMode);
+    __typeof__(&cublasGetMathMode) get = GP_REAL_FN(cublasGetMathMode);
     cublasMath_t mode;
     if (get == NULL || h == NULL || get(h, &mode) != CUBLAS_STATUS_SUCCESS || mode > 0xfe)
         return GP_MATH_UNKNOWN;
@@ -132,7 +136,7 @@ static const void *gp_blas_stream(cublasHandle_t h)
     int i = gp_blas_slot(h, false);
     if (i >= 0)
         return atomic_load_explicit(&gp_blas_handles[i].stream, memory_order_relaxed);
-    __typeof__(&cublasGetStream_v2) get = (__typeof__(&cublasGetStream_v2))gp_blas_real(GP_BF_cublasGetStream_v2);
+    __typeof__(&cublasGetStream_v2) get = GP_REAL_FN(cublasGetStream_v2);
     cudaStream_t s = NULL;
     if (get == NULL || h == NULL || get(h, &s) != CUBLAS_STATUS_SUCCESS)
         return NULL;
@@ -345,8 +349,69 @@ GP_GEMM_SB_EX(cublasGemmStridedBatchedEx_64, int64_t, GP_LIB_GEMM_SB_EX_64)
 GP_GEMM_B_EX(cublasGemmBatchedEx, int, GP_LIB_GEMM_B_EX)
 GP_GEMM_B_EX(cublasGemmBatchedEx_64, int64_t, GP_LIB_GEMM_B_EX_64)
 
-/* cuBLASLt: recorded when the program calls it itself; shape, types and compute type are
- * in its descriptors and are not read yet (unknown in the event). */
+/* cuBLASLt: the shape, data types, transposes and compute type live in the descriptors; they
+ * are read (before the timed call) with cuBLASLt's own getters. A value that cannot be read
+ * stays unknown. */
+static bool gp_lt_desc(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t attr, int32_t *v)
+{
+    __typeof__(&cublasLtMatmulDescGetAttribute) get = GP_REAL_FN(cublasLtMatmulDescGetAttribute);
+    size_t written = 0;
+    return get != NULL && d != NULL &&
+           get(d, attr, v, sizeof *v, &written) == CUBLAS_STATUS_SUCCESS && written == sizeof *v;
+}
+
+static bool gp_lt_layout(cublasLtMatrixLayout_t l, cublasLtMatrixLayoutAttribute_t attr, void *v,
+                         size_t size)
+{
+    __typeof__(&cublasLtMatrixLayoutGetAttribute) get =
+        GP_REAL_FN(cublasLtMatrixLayoutGetAttribute);
+    size_t written = 0;
+    return get != NULL && l != NULL &&
+           get(l, attr, v, size, &written) == CUBLAS_STATUS_SUCCESS && written == size;
+}
+
+static int gp_lt_type(cublasLtMatrixLayout_t l)
+{
+    uint32_t t;
+    return gp_lt_layout(l, CUBLASLT_MATRIX_LAYOUT_TYPE, &t, sizeof t) && t < 0xff ? (int)t : -1;
+}
+
+static void gp_lt_describe(struct gp_blas_call *c, cublasLtMatmulDesc_t d, cublasLtMatrixLayout_t a,
+                           cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t cl,
+                           cublasLtMatrixLayout_t dl)
+{
+    int32_t v;
+    uint64_t rows = 0, cols = 0;
+    int64_t ld;
+    if (gp_lt_desc(d, CUBLASLT_MATMUL_DESC_COMPUTE_TYPE, &v))
+        c->compute = v;
+    if (gp_lt_desc(d, CUBLASLT_MATMUL_DESC_TRANSA, &v))
+        c->ta = v;
+    if (gp_lt_desc(d, CUBLASLT_MATMUL_DESC_TRANSB, &v))
+        c->tb = v;
+    c->type_a = gp_lt_type(a);
+    c->type_b = gp_lt_type(b);
+    c->type_c = gp_lt_type(cl);
+    if (gp_lt_layout(dl, CUBLASLT_MATRIX_LAYOUT_ROWS, &rows, sizeof rows) &&
+        gp_lt_layout(dl, CUBLASLT_MATRIX_LAYOUT_COLS, &cols, sizeof cols)) {
+        c->m = (int64_t)rows;
+        c->n = (int64_t)cols;
+    }
+    /* k: the columns of op(A), i.e. A's columns when A is not transposed, else its rows */
+    cublasLtMatrixLayoutAttribute_t a_k =
+        c->ta == CUBLAS_OP_N ? CUBLASLT_MATRIX_LAYOUT_COLS : CUBLASLT_MATRIX_LAYOUT_ROWS;
+    if (gp_lt_layout(a, a_k, &rows, sizeof rows))
+        c->k = (int64_t)rows;
+    if (gp_lt_layout(a, CUBLASLT_MATRIX_LAYOUT_LD, &ld, sizeof ld))
+        c->lda = ld;
+    if (gp_lt_layout(b, CUBLASLT_MATRIX_LAYOUT_LD, &ld, sizeof ld))
+        c->ldb = ld;
+    if (gp_lt_layout(cl, CUBLASLT_MATRIX_LAYOUT_LD, &ld, sizeof ld))
+        c->ldc = ld;
+    if (gp_lt_layout(dl, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &v, sizeof v) && v > 0)
+        c->batch = v;
+}
+
 GP_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle,
                                         cublasLtMatmulDesc_t computeDesc, const void *alpha,
                                         const void *A, cublasLtMatrixLayout_t Adesc, const void *B,
@@ -360,10 +425,10 @@ GP_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle,
     if (!gp_blas_outer())
         return real(lightHandle, computeDesc, alpha, A, Adesc, B, Bdesc, beta, C, Cdesc, D, Ddesc,
                     algo, workspace, workspaceSizeInBytes, stream);
-    const struct gp_blas_call c = {.api = GP_LIB_LT_MATMUL, .batch = 1, .type_a = -1,
-                                   .type_b = -1, .type_c = -1, .compute = GP_LIB_UNKNOWN,
-                                   .algo = GP_LIB_UNKNOWN};
-    gp_blas_depth++;
+    struct gp_blas_call c = {.api = GP_LIB_LT_MATMUL, .batch = 1, .type_a = -1, .type_b = -1,
+                             .type_c = -1, .compute = GP_LIB_UNKNOWN, .algo = GP_LIB_UNKNOWN};
+    gp_blas_depth++; /* the getters below are cuBLASLt calls of the shim, not the program */
+    gp_lt_describe(&c, computeDesc, Adesc, Bdesc, Cdesc, Ddesc);
     uint64_t t0 = gp_shim_now();
     cublasStatus_t r = real(lightHandle, computeDesc, alpha, A, Adesc, B, Bdesc, beta, C, Cdesc,
                             D, Ddesc, algo, workspace, workspaceSizeInBytes, stream);

@@ -3,4 +3,18 @@
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 "$top/tools/build.sh"
+# The CUPTI discovery test also checks the layout PyTorch users have: the real CUDA 13 pip
+# wheels (PyPI), fetched once into the build tree.
+wheels="$top/build/cupti-wheels"
+if [ -z "${GPUPROF_CUPTI_WHEELS:-}" ]; then
+  if ! ls "$wheels"/nvidia_cuda_cupti-*.whl >/dev/null 2>&1; then
+    python3 -m pip download --no-deps -q -d "$wheels" \
+      "nvidia-cuda-runtime>=13,<14" "nvidia-cuda-cupti>=13,<14" >&2 || true
+  fi
+  if ls "$wheels"/nvidia_cuda_cupti-*.whl >/dev/null 2>&1; then
+    export GPUPROF_CUPTI_WHEELS="$wheels"
+  else
+    echo "run-tests: could not fetch the CUDA 13 CUPTI wheels; cupti_loader_wheels will skip" >&2
+  fi
+fi
 ctest --test-dir "$top/build" --output-on-failure -j"$(nproc)"

@@ -304,8 +304,8 @@ static int decode_event(struct gp_trace_reader *r, const struct gp_rd_raw *rr,
         GP_RD_GET(rec->aux2);
     if (rr->type == GP_REC_LIBCALL && decode_libcall(&p, end, mask, &rec->lib) < 0)
         goto bad;
-    /* Mask bits above GP_EVF_AUX2 (GP_EVF_ALGO for LIBCALL) are fields of later versions, after these: skipped with
-     * the rest of the payload. */
+    /* Mask bits above GP_EVF_AUX2 (above GP_EVF_ALGO for LIBCALL) are fields of later
+     * versions, after these: skipped with the rest of the payload. */
     return 0;
 bad:
     return gp_rd_fail_record(r, -EBADMSG, err, errlen, rr->type, rr->off, why);

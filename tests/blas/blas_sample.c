@@ -61,10 +61,25 @@ int main(void)
     /* 9: cuBLASLt called by the program itself */
     CHECK(cublasLtMatmul(NULL, NULL, &f, &f, NULL, &f, NULL, &f, &f, NULL, &f, NULL, NULL, NULL, 0,
                          (cudaStream_t)(uintptr_t)0x6000));
+    /* 10: cuBLASLt with descriptors: bf16, op(A) = A^T, 128x96x64, batch 2 */
+    cublasLtMatmulDesc_t desc;
+    cublasLtMatrixLayout_t la, lb, lc;
+    int32_t trans = CUBLAS_OP_T, batch = 2;
+    CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    CHECK(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &trans, sizeof trans));
+    CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_16BF, 64, 128, 64));
+    CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16BF, 64, 96, 64));
+    CHECK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, 128, 96, 128));
+    CHECK(cublasLtMatrixLayoutSetAttribute(lc, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof batch));
+    CHECK(cublasLtMatmul(NULL, desc, &f, &f, la, &f, lb, &f, &f, lc, &f, lc, NULL, NULL, 0, NULL));
+    CHECK(cublasLtMatrixLayoutDestroy(la));
+    CHECK(cublasLtMatrixLayoutDestroy(lb));
+    CHECK(cublasLtMatrixLayoutDestroy(lc));
+    CHECK(cublasLtMatmulDescDestroy(desc));
     CHECK(cublasDestroy_v2(h));
-    /* Both GemmEx calls and the direct call really reached cuBLASLt. */
-    if (fake_cublaslt_matmul_calls() != 3) {
-        fprintf(stderr, "cublasLtMatmul reached %u times, want 3\n", fake_cublaslt_matmul_calls());
+    /* Both GemmEx calls and the two direct calls really reached cuBLASLt. */
+    if (fake_cublaslt_matmul_calls() != 4) {
+        fprintf(stderr, "cublasLtMatmul reached %u times, want 4\n", fake_cublaslt_matmul_calls());
         return 1;
     }
     return 0;

@@ -1,5 +1,5 @@
 /* check_blas_trace.c — reads the trace blas_sample.c left under the shim and checks every
- * LIBCALL record field by field: nine calls, the GemmEx calls (which reach cublasLtMatmul
+ * LIBCALL record field by field: ten calls, the GemmEx calls (which reach cublasLtMatmul
  * inside the fake cuBLAS) once each, math mode per handle, stream per handle. */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +25,7 @@ static const struct want wants[] = {
     {GP_LIB_HGEMM_64, 0, 64, 64, 64, 1, 64, 64, 64, 0, 0, 3, 3, 3, 64, U, 0x5000},
     {GP_LIB_SGEMM_SB, 0, 16, 16, 16, 4, 16, 16, 16, 0, 0, 1, 1, 1, 68, U, 0x5000},
     {GP_LIB_LT_MATMUL, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, U, U, 0x6000},
+    {GP_LIB_LT_MATMUL, 0xff, 128, 96, 64, 2, 64, 64, 128, 1, 0, 15, 15, 15, 68, U, 0},
 };
 #define NWANT (sizeof wants / sizeof wants[0])
 

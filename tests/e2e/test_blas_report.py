@@ -1,5 +1,5 @@
 """test_blas_report.py — cuBLAS calls through the shim into the report's Tensor Cores section:
-samples/blas_sample (tests/blas/blas_sample.c) calls the fake cuBLAS nine times with known
+samples/blas_sample (tests/blas/blas_sample.c) calls the fake cuBLAS and cuBLASLt ten times with known
 shapes, types and math modes; each call is one site with an exact layer-1 verdict and FLOP
 count, and the two cublasGemmEx calls, which reach cublasLtMatmul inside the fake cuBLAS, are
 one call each."""
@@ -18,19 +18,20 @@ def main():
     if trace is None:
         return
     tc = report_json(trace)["tensor_cores"]
-    equal(tc["calls"], 9, "calls (GemmEx + its inner cublasLtMatmul counted once)")
-    equal(tc["flops"], 101023744, "total FLOPs")
+    equal(tc["calls"], 10, "calls (GemmEx + its inner cublasLtMatmul counted once)")
+    equal(tc["flops"], 104169472, "total FLOPs")
     equal({k: (v["calls"], v["flops"]) for k, v in tc["by_verdict"].items()},
-          {"allowed": (4, 34734080), "slowed": (1, 65667072), "defeated": (1, 65536),
+          {"allowed": (5, 37879808), "slowed": (1, 65667072), "defeated": (1, 65536),
            "not_allowed": (2, 557056), "unknown": (1, 0)}, "by verdict")
     equal({k: (v["calls"], v["flops"]) for k, v in tc["by_precision"].items()},
           {"fp32": (2, 557056), "tf32": (1, 524288), "fp16": (3, 66256896),
-           "bf16": (1, 33554432), "int8": (1, 131072), "unknown": (1, 0)}, "by precision")
+           "bf16": (2, 36700160), "int8": (1, 131072), "unknown": (1, 0)}, "by precision")
     got = [(s["api"], s["verdict"], s["precision"], s["layer"], s["calls"], s["flops"],
             s["m"], s["n"], s["k"], s["batch"]) for s in tc["sites"]]
     equal(got, [
         ("cublasGemmEx", "slowed", "fp16", "asked", 1, 65667072, 1002, 512, 64, 1),
         ("cublasGemmEx_64", "allowed", "bf16", "asked", 1, 33554432, 256, 256, 256, 1),
+        ("cublasLtMatmul", "allowed", "bf16", "asked", 1, 3145728, 128, 96, 64, 2),
         ("cublasSgemm_v2", "not_allowed", "fp32", "asked", 1, 524288, 128, 64, 32, 1),
         ("cublasSgemm_v2", "allowed", "tf32", "asked", 1, 524288, 128, 64, 32, 1),
         ("cublasHgemm_64", "allowed", "fp16", "asked", 1, 524288, 64, 64, 64, 1),
@@ -55,7 +56,7 @@ def main():
         equal(f0.get("function"), "main", f"{s['api']}: innermost frame past the shim")
         check((f0.get("file") or "").endswith("blas_sample.c"), f"{s['api']}: file {f0.get('file')}")
         lines.add(f0.get("line"))
-    equal(len(lines), 9, "nine distinct source lines")
+    equal(len(lines), 10, "ten distinct source lines")
     equal([(w["calls"], w["reason"][:9]) for w in tc["sites_without_tc"]],
           [(1, "fp32 with"), (1, "GEMV shap"), (1, "fp32 with")], "sites without Tensor Cores")
     text = report(trace).stdout
@@ -64,5 +65,23 @@ def main():
           "text site line")
 
 
+
+def threads():
+    """Eight threads, one handle each: the math mode is per handle, whatever the interleaving."""
+    p, trace = run_sample("blas_threads", args=("8", "2000"),
+                          env={"LD_LIBRARY_PATH": CUBLAS_DIR + ":" + FAKE_DIR, "GPUPROF_KERNELS": "0"})
+    equal(p.returncode, 0, f"blas_threads exit status (stderr: {p.stderr.strip()})")
+    if trace is None:
+        check(False, "blas_threads wrote a trace")
+        return
+    tc = report_json(trace)["tensor_cores"]
+    equal(tc["calls"], 16000, "threads: calls")
+    equal({k: v["calls"] for k, v in tc["by_precision"].items()}, {"tf32": 8000, "fp32": 8000},
+          "threads: four TF32 handles, four default ones")
+    equal(sorted((s["verdict"], s["calls"]) for s in tc["sites"]),
+          [("allowed", 8000), ("not_allowed", 8000)], "threads: one site per verdict")
+
+
 main()
+threads()
 finish()

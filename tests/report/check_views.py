@@ -99,9 +99,19 @@ def test_perfetto():
     meta = {e["name"]: e for e in events(doc, "M")}
     check(meta["process_name"]["args"]["name"] == "unit (pid 4242)", "process name")
     check(names.get(77) == "thread 77" and names.get(78) == "thread 78", f"thread names {names}")
-    mem = [(ns(e["ts"]), e["args"]["bytes"]) for e in events(doc, "C")]
-    check(mem == [(1000000, 1 << 20), (1500000, 3 << 20), (2000000, 2 << 20), (3000000, 0)],
-          f"memory counter {mem}")
+    def counter(doc, name):
+        return [(ns(e["ts"]), e["args"]["bytes"]) for e in events(doc, "C") if e["name"] == name]
+    mem = counter(doc, "device memory reserved")
+    check(mem == [(1000000, 1 << 20), (1500000, 3 << 20), (2000000, 2 << 20), (2200000, 2 << 20),
+                  (2800000, 2 << 20), (3000000, 0)], f"memory counter {mem}")
+    pool = counter(doc, "pool reserved")
+    check(pool == [(1000000, 0), (1500000, 0), (2000000, 0), (2200000, 4 << 20),
+                   (2800000, 4 << 20), (3000000, 4 << 20)], f"pool reserved counter {pool}")
+    used = counter(doc, "pool allocated")
+    check(used == [(1000000, 0), (1500000, 0), (2000000, 0), (2200000, 1 << 20),
+                   (2800000, 0), (3000000, 0)], f"pool allocated counter {used}")
+    check({e["name"] for e in events(doc, "C")} ==
+          {"device memory reserved", "pool reserved", "pool allocated"}, "counter names")
     calls = [(e["tid"], e["name"], e["cat"], ns(e["ts"]), e["args"]["bytes"], e["args"]["result"])
              for e in events(doc, "i")]
     check(calls == [(77, "cudaMalloc", "alloc", 1000000, 1 << 20, 0),
@@ -131,8 +141,11 @@ def test_perfetto():
     check(r.returncode == 0, f"--perfetto cut: exit {r.returncode} {r.stderr!r}")
     doc = json.load(open(cut))
     names = perfetto_structure(doc)
-    mem = [(ns(e["ts"]), e["args"]["bytes"]) for e in events(doc, "C")]
-    check(mem == [(1500000, 3 << 20), (2000000, 2 << 20)], f"cut memory counter {mem}")
+    mem = counter(doc, "device memory reserved")
+    check(mem == [(1500000, 3 << 20), (2000000, 2 << 20), (2200000, 2 << 20)],
+          f"cut memory counter {mem}")
+    used = counter(doc, "pool allocated")
+    check(used == [(1500000, 0), (2000000, 0), (2200000, 1 << 20)], f"cut pool counter {used}")
     check([ns(e["ts"]) for e in events(doc, "i")] == [1500000, 2000000], "cut calls")
     check(boxes("GPU 0 stream 7") == [("gemm()", 1500000, 300000), ("unit", 2000000, 300000)],
           f"cut stream 7 {boxes('GPU 0 stream 7')}")

@@ -1,7 +1,7 @@
 /* make_views_trace.c — writes the traces the view tests (check_views.py) run
  * gpuprof-report on: allocation calls on two threads, an OOM, and CUPTI activity (kernels
  * on two streams, one pair overlapping without nesting, a copy, a memset, NVTX ranges,
- * two of them overlapping without nesting). Times are in microseconds after the start.
+ * two of them overlapping without nesting), a memory pool. Times are in microseconds after the start.
  *   make_views_trace timeline OUT [PID [LABEL [SCALE [SHIFT_US]]]]
  * LABEL also names a kernel and an NVTX range, and is the command line when not "unit" (for
  * escaping tests); SCALE multiplies the
@@ -83,6 +83,11 @@ static int make_timeline(const char *out, uint32_t pid, const char *label, uint6
     rc |= call(&tb, GP_REC_FREE, GP_API_CUDA_FREE, 77, 0, 2000, 0, 0x7f0000000000);
     rc |= call(&tb, GP_REC_ALLOC, GP_API_CUDA_MALLOC, 78, 2, 2500, 8 * MiB, 0);
     rc |= call(&tb, GP_REC_OOM, GP_API_CUDA_MALLOC, 78, 2, 2500, 8 * MiB, 0);
+    /* a stream-ordered pool: 4 MiB reserved, 1 MiB of it in use, then none */
+    rc |= tb_event(&tb, GP_REC_POOL, GP_API_CUDA_MALLOC_ASYNC, 0, 0, 2200 * US, 4 * MiB, 0x5000,
+                   1 * MiB, 0, NULL);
+    rc |= tb_event(&tb, GP_REC_POOL, GP_API_CUDA_FREE_ASYNC, 0, 0, 2800 * US, 4 * MiB, 0x5000, 0,
+                   0, NULL);
     rc |= call(&tb, GP_REC_FREE, GP_API_CUDA_FREE, 78, 0, 3000, 0, 0x7f0000400000);
 
     struct gp_activity_status st = { .state = GP_ACT_RECORDING, .version = 1 };

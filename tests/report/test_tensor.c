@@ -117,7 +117,7 @@ static void test_unknown(void **state)
     (void)state;
     struct gp_record r = call(GP_LIB_LT_MATMUL, 0xff, 0, 0, 0, 0, GP_LIB_UNKNOWN);
     expect(&r, GP_TC_UNKNOWN, "unknown",
-           "data types not recorded (cublasLtMatmul descriptors are not read)");
+           "data types not recorded (cublasLtMatmul: descriptors could not be read)");
     r = call(GP_LIB_GEMM_EX, 0, 64, 64, 64, F64, 70);
     expect(&r, GP_TC_UNKNOWN, "fp64",
            "fp64: Tensor Cores (DMMA) exist on some GPUs only; not decided from the call");

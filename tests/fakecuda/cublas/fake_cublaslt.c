@@ -1,7 +1,153 @@
-/* fake_cublaslt.c — a stand-in for libcublasLt.so.13: cublasLtMatmul with the real prototype
- * (cublasLt.h), doing no math. It counts its calls so a test can see that the fake cuBLAS
- * really reached it (fake_cublaslt_matmul_calls). Test-only. */
+/* fake_cublaslt.c — a stand-in for libcublasLt.so.13 with the real prototypes (cublasLt.h):
+ * matmul and matrix-layout descriptors that hold the attributes the shim reads (compute type,
+ * transposes; type, rows, columns, leading dimension, batch count), and cublasLtMatmul doing
+ * no math. It counts its calls so a test can see that the fake cuBLAS really reached it
+ * (fake_cublaslt_matmul_calls). Test-only. */
+#include <stdlib.h>
+#include <string.h>
+
 #include <cublasLt.h>
+
+/* The descriptors behind the opaque pointers. */
+struct fake_desc {
+    int32_t compute, scale, transa, transb;
+};
+struct fake_layout {
+    uint32_t type;
+    uint64_t rows, cols;
+    int64_t ld;
+    int32_t batch;
+};
+
+cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *matmulDesc,
+                                        cublasComputeType_t computeType, cudaDataType_t scaleType)
+{
+    struct fake_desc *d = calloc(1, sizeof(cublasLtMatmulDescOpaque_t));
+    if (matmulDesc == NULL || d == NULL) {
+        free(d);
+        return CUBLAS_STATUS_ALLOC_FAILED;
+    }
+    d->compute = (int32_t)computeType;
+    d->scale = (int32_t)scaleType;
+    *matmulDesc = (cublasLtMatmulDesc_t)(void *)d;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t matmulDesc)
+{
+    free(matmulDesc);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+/* The int32 attributes of a matmul descriptor this fake keeps; NULL for the others. */
+static int32_t *desc_field(struct fake_desc *d, cublasLtMatmulDescAttributes_t attr)
+{
+    switch (attr) {
+    case CUBLASLT_MATMUL_DESC_COMPUTE_TYPE:
+        return &d->compute;
+    case CUBLASLT_MATMUL_DESC_SCALE_TYPE:
+        return &d->scale;
+    case CUBLASLT_MATMUL_DESC_TRANSA:
+        return &d->transa;
+    case CUBLASLT_MATMUL_DESC_TRANSB:
+        return &d->transb;
+    default:
+        return NULL;
+    }
+}
+
+cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t matmulDesc,
+                                              cublasLtMatmulDescAttributes_t attr, const void *buf,
+                                              size_t sizeInBytes)
+{
+    int32_t *f = matmulDesc ? desc_field((struct fake_desc *)(void *)matmulDesc, attr) : NULL;
+    if (f == NULL || buf == NULL || sizeInBytes != sizeof *f)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    memcpy(f, buf, sizeof *f);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulDescGetAttribute(cublasLtMatmulDesc_t matmulDesc,
+                                              cublasLtMatmulDescAttributes_t attr, void *buf,
+                                              size_t sizeInBytes, size_t *sizeWritten)
+{
+    int32_t *f = matmulDesc ? desc_field((struct fake_desc *)(void *)matmulDesc, attr) : NULL;
+    if (f == NULL || buf == NULL || sizeInBytes != sizeof *f)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    memcpy(buf, f, sizeof *f);
+    if (sizeWritten)
+        *sizeWritten = sizeof *f;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *matLayout, cudaDataType type,
+                                          uint64_t rows, uint64_t cols, int64_t ld)
+{
+    struct fake_layout *l = calloc(1, sizeof(cublasLtMatrixLayoutOpaque_t));
+    if (matLayout == NULL || l == NULL) {
+        free(l);
+        return CUBLAS_STATUS_ALLOC_FAILED;
+    }
+    *l = (struct fake_layout){(uint32_t)type, rows, cols, ld, 1};
+    *matLayout = (cublasLtMatrixLayout_t)(void *)l;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t matLayout)
+{
+    free(matLayout);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+/* Address and size of a layout attribute this fake keeps; NULL for the others. */
+static void *layout_field(struct fake_layout *l, cublasLtMatrixLayoutAttribute_t attr, size_t *size)
+{
+    switch (attr) {
+    case CUBLASLT_MATRIX_LAYOUT_TYPE:
+        *size = sizeof l->type;
+        return &l->type;
+    case CUBLASLT_MATRIX_LAYOUT_ROWS:
+        *size = sizeof l->rows;
+        return &l->rows;
+    case CUBLASLT_MATRIX_LAYOUT_COLS:
+        *size = sizeof l->cols;
+        return &l->cols;
+    case CUBLASLT_MATRIX_LAYOUT_LD:
+        *size = sizeof l->ld;
+        return &l->ld;
+    case CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT:
+        *size = sizeof l->batch;
+        return &l->batch;
+    default:
+        return NULL;
+    }
+}
+
+cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t matLayout,
+                                                cublasLtMatrixLayoutAttribute_t attr,
+                                                const void *buf, size_t sizeInBytes)
+{
+    size_t size = 0;
+    void *f = matLayout ? layout_field((struct fake_layout *)(void *)matLayout, attr, &size) : NULL;
+    if (f == NULL || buf == NULL || sizeInBytes != size)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    memcpy(f, buf, size);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatrixLayoutGetAttribute(cublasLtMatrixLayout_t matLayout,
+                                                cublasLtMatrixLayoutAttribute_t attr, void *buf,
+                                                size_t sizeInBytes, size_t *sizeWritten)
+{
+    size_t size = 0;
+    void *f = matLayout ? layout_field((struct fake_layout *)(void *)matLayout, attr, &size) : NULL;
+    if (f == NULL || buf == NULL || sizeInBytes != size)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    memcpy(buf, f, size);
+    if (sizeWritten)
+        *sizeWritten = size;
+    return CUBLAS_STATUS_SUCCESS;
+}
 
 static unsigned fake_matmul_calls;
 
