@@ -50,6 +50,8 @@ static const char usage_text[] =
     "                top kernels) into FILE\n"
     "  --csv DIR     write allocations.csv and kernels.csv into DIR (made if missing)\n"
     "  --top N       list the N largest call sites at each moment (default 10)\n"
+    "  --native      text: every native frame under Python frames (by default a Python stack\n"
+    "                shows its Python frames and the native frame that called CUDA)\n"
     "  --help        show this help\n"
     "  --version     show the version\n"
     "\n"
@@ -57,6 +59,7 @@ static const char usage_text[] =
 
 struct cli {
     int json;
+    int native;
     const char *plot;
     const char *timeline;
     const char *perfetto;
@@ -83,9 +86,10 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
     enum { OPT_JSON = 1000, OPT_PLOT, OPT_TOP, OPT_HELP, OPT_VERSION, OPT_TIMELINE, OPT_FROM,
-           OPT_TO, OPT_PERFETTO, OPT_CSV, OPT_HTML };
+           OPT_TO, OPT_PERFETTO, OPT_CSV, OPT_HTML, OPT_NATIVE };
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
+        { "native", no_argument, NULL, OPT_NATIVE },
         { "plot", required_argument, NULL, OPT_PLOT },
         { "top", required_argument, NULL, OPT_TOP },
         { "plot-timeline", required_argument, NULL, OPT_TIMELINE },
@@ -107,6 +111,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
         switch (c) {
         case OPT_JSON:
             cli->json = 1;
+            break;
+        case OPT_NATIVE:
+            cli->native = 1;
             break;
         case OPT_PLOT:
             cli->plot = optarg;
@@ -332,6 +339,7 @@ int main(int argc, char **argv)
                 err[0] ? err : "cannot read the trace");
         return EXIT_BAD_INPUT;
     }
+    r.native = cli.native;
     if (r.model->health.truncated)
         fprintf(stderr,
                 "gpuprof-report: %s: warning: the trace is truncated; reporting what was read\n",

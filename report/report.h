@@ -547,6 +547,7 @@ struct gp_report {
     struct gp_report_events events;     /* empty unless options.events */
     struct gp_report_tensor tensor;     /* library calls, Tensor Cores (analysis_tensor.c) */
     struct gp_report_symbolizer *sym;
+    int native; /* text view: all native frames under Python frames (--native) */
 };
 
 /* Reads the whole trace. On failure err holds a one-line reason (no file name). */

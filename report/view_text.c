@@ -61,13 +61,18 @@ static int print_stack(FILE *f, const char *indent, struct gp_report *r, uint32_
     int npy = 0;
     while (npy < n && frames[npy].python)
         npy++;
-    for (int part = 0, from = 0, to = npy; part < 2; part++, from = npy, to = n) {
+    /* Under Python frames the user's question is which line of the script: the native
+     * frames are shown on request (--native), except the innermost, which called CUDA. */
+    int native = npy > 0 && !r->native ? (n > npy ? 1 : 0) : n - npy;
+    for (int part = 0, from = 0, to = npy; part < 2; part++, from = npy, to = npy + native) {
         for (int i = from; i < to && i < from + TEXT_MAX_FRAMES; i++)
             print_frame(f, indent, &frames[i]);
         if (to - from > TEXT_MAX_FRAMES)
             fprintf(f, "%s      ... %d more %sframes\n", indent, to - from - TEXT_MAX_FRAMES,
                     part == 0 ? "Python " : "");
     }
+    if (npy > 0 && n - npy > native)
+        fprintf(f, "%s      ... %d native frames (--native shows them)\n", indent, n - npy - native);
     return 0;
 }
 

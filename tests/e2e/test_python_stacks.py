@@ -97,6 +97,12 @@ for py in interpreters():
         first = f"alloc_cdll ({SCRIPT}:{MARKED[1001]}) [Python]"
         check(first in text and text.index(first) < text.index("gp_py_alloc ("),
               f"{tag}: text report shows the Python frame before the native ones")
+        # By default only the native frame that called CUDA shows under the Python frames.
+        check("native frames (--native shows them)" in text and "_PyEval" not in text
+              and "ffi_call" not in text, f"{tag}: native frames beyond the call site are on request")
+        full_text = report(traces[0], "--native").stdout
+        check("--native shows them" not in full_text and "ffi_call" in full_text,
+              f"{tag}: --native shows every native frame")
 
         # A small GPUPROF_DEPTH: Python frames take at most three quarters of it.
         os.remove(traces[0])
