@@ -63,7 +63,8 @@ thread)
     -R '^(shim_test_queue|trace_|report_|sample_many_threads)'
   GPUPROF_TEST_SANITIZER=thread GPUPROF_TEST_PRELOAD_PREFIX="$tsan_rt" \
     ctest --test-dir "$top/build-tsan" --output-on-failure -j"$jobs" \
-    -R '^e2e_test_(fault_.*|no_cuda|settings|many_threads|sigkill|alloc_pattern|oom|lifecycle_.*)$'
+    -R '^e2e_test_(fault_.*|no_cuda|settings|many_threads|sigkill|alloc_pattern|oom|lifecycle_.*)$' \
+    -E '^e2e_test_fault_stress$'  # 50 million events: a load test, run in the normal build
   ;;
 *)
   echo "usage: tools/check-sanitizers.sh address|thread" >&2
