@@ -36,15 +36,21 @@ static void times(struct gp_activity *a, uint64_t start, uint64_t end, int64_t o
     a->end_ns = end && start ? clock_of(end, off) : a->start_ns;
 }
 
+/* Where a GPU record ran: the field names agree across CUPTI's record structs. */
+#define GP_PLACE(a, r)                                                                             \
+    do {                                                                                           \
+        (a)->device = (r)->deviceId;                                                               \
+        (a)->context = (r)->contextId;                                                             \
+        (a)->stream = (r)->streamId;                                                               \
+        (a)->correlation = (r)->correlationId;                                                     \
+    } while (0)
+
 static void kernel(const CUpti_ActivityKernel10 *k, int64_t off, struct gp_activity *a)
 {
     a->type = GP_REC_KERNEL;
     a->kind = k->launchType;
     times(a, k->start, k->end, off);
-    a->device = k->deviceId;
-    a->context = k->contextId;
-    a->stream = k->streamId;
-    a->correlation = k->correlationId;
+    GP_PLACE(a, k);
     a->name = k->name;
     a->grid[0] = (uint32_t)k->gridX;
     a->grid[1] = (uint32_t)k->gridY;
@@ -66,10 +72,7 @@ static void memcpy_rec(const CUpti_ActivityMemcpy6 *m, int64_t off, struct gp_ac
     a->aux = (uint64_t)m->srcKind | (uint64_t)m->dstKind << 8 | (uint64_t)m->flags << 16;
     a->bytes = m->bytes;
     times(a, m->start, m->end, off);
-    a->device = m->deviceId;
-    a->context = m->contextId;
-    a->stream = m->streamId;
-    a->correlation = m->correlationId;
+    GP_PLACE(a, m);
     a->graph_id = m->graphId;
     a->graph_node = m->graphNodeId;
 }
@@ -82,10 +85,7 @@ static void memset_rec(const CUpti_ActivityMemset4 *m, int64_t off, struct gp_ac
     a->value = m->value;
     a->bytes = m->bytes;
     times(a, m->start, m->end, off);
-    a->device = m->deviceId;
-    a->context = m->contextId;
-    a->stream = m->streamId;
-    a->correlation = m->correlationId;
+    GP_PLACE(a, m);
     a->graph_id = m->graphId;
     a->graph_node = m->graphNodeId;
 }
@@ -99,10 +99,7 @@ static void memory_rec(const CUpti_ActivityMemory4 *m, int64_t off, struct gp_ac
     a->bytes = m->bytes;
     a->value = m->memoryPoolConfig.address; /* the pool it came from, 0 = none */
     times(a, m->timestamp, m->timestamp, off);
-    a->device = m->deviceId;
-    a->context = m->contextId;
-    a->stream = m->streamId;
-    a->correlation = m->correlationId;
+    GP_PLACE(a, m);
 }
 
 static void pool_rec(const CUpti_ActivityMemoryPool3 *m, int64_t off, struct gp_activity *a)
