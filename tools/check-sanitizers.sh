@@ -12,6 +12,10 @@ mode="${1:-}"
 cuda="${CUDA_HOME:-/usr/local/cuda}"
 [ -d "$cuda" ] && export PATH="$cuda/bin:$PATH"
 jobs="$(nproc)"
+# The real CUDA 13 CUPTI wheels tools/run-tests.sh fetched, for the pip-layout discovery test.
+if [ -z "${GPUPROF_CUPTI_WHEELS:-}" ] && ls "$top"/build/cupti-wheels/nvidia_cuda_cupti-*.whl >/dev/null 2>&1; then
+  export GPUPROF_CUPTI_WHEELS="$top/build/cupti-wheels"
+fi
 keep_signals="handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
 
 configure_build() { # dir sanitizers
