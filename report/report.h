@@ -537,6 +537,73 @@ struct gp_report_tensor {
 int gp_report_tensor_attach(struct gp_report_tensor *t, struct gp_report_model *m);
 void gp_report_tensor_fini(struct gp_report_tensor *t);
 
+/* ---- "analysis_torch.c": PyTorch's caching allocator (TORCH, TORCH_STAT records) ---- */
+/* Allocated = bytes in blocks PyTorch handed to tensors (ALLOC until FREE_REQUESTED),
+ * replayed per event; reserved = what the process holds from the driver (the model's
+ * device memory), and PyTorch's share of it (its segments). Non-PyTorch memory = device
+ * memory held by the process outside PyTorch's segments (cuBLAS workspaces, NCCL, ...). */
+#define GP_REPORT_TORCH_DEVICES 64 /* device ordinals beyond this are folded into the last */
+
+struct gp_report_torch_dev {
+    int used;
+    uint64_t allocated, allocated_peak, allocated_peak_ns; /* replayed; absolute time */
+    uint64_t segments;                    /* PyTorch's reserved (its segments), replayed */
+    uint64_t segments_peak;
+    uint64_t frag_peak;                   /* max of segments - allocated */
+    uint64_t stat[GP_TSTAT_COUNT];        /* latest TORCH_STAT value of each, 0 = none */
+    uint8_t have_stat[GP_TSTAT_COUNT];
+};
+
+struct gp_report_torch_oom {
+    uint64_t time_ns; /* absolute */
+    int32_t device;
+    uint32_t stack;   /* the failing allocation's Python stack */
+    uint64_t request, segment_request;     /* rounded tensor bytes; segment tried (0 = unknown) */
+    uint64_t device_total, device_free;    /* 0 = unknown */
+    uint64_t allocated, reserved;          /* PyTorch's, at the OOM */
+    uint64_t inactive_split, largest_free; /* fragmentation evidence (0 = unknown) */
+    uint64_t private_pools;
+    uint64_t process_device;  /* device memory the whole process held (the shim's view) */
+    uint64_t non_torch;       /* process_device - PyTorch's segments */
+    uint64_t other_processes; /* device_total - device_free - process_device, when known */
+    uint64_t growth_bytes, growth_ns; /* allocated growth over the seconds before */
+    int recovered;            /* PyTorch allocations went on after it */
+    int fatal;                /* the process died of it (adapter said so, or last + no more allocations) */
+    struct gp_report_site_list sites; /* live PyTorch allocations by Python stack */
+};
+
+#define GP_REPORT_TORCH_MAX_OOMS 100 /* beyond this counted only */
+
+struct gp_report_torch {
+    int present;             /* the adapter ran: any TORCH or TORCH_STAT record */
+    uint64_t events;         /* TORCH records */
+    uint64_t unknown_frees;  /* frees of blocks never seen allocated */
+    uint64_t history_lost;   /* latest HISTORY_LOST stat (events the adapter missed) */
+    uint32_t torch_version;  /* major * 10000 + minor * 100 + patch, 0 = unknown */
+    int expandable, backend_async; /* allocator settings, -1 = unknown */
+    struct gp_report_torch_dev dev[GP_REPORT_TORCH_DEVICES];
+    /* Over all devices: */
+    uint64_t peak_allocated_bytes;     /* allocated peak (replayed; the stat peak if larger) */
+    uint64_t peak_allocated_ns;        /* absolute */
+    uint64_t peak_reserved_bytes;      /* PyTorch's reserved peak */
+    uint64_t peak_fragmentation_bytes; /* max of reserved - allocated */
+    uint64_t device_total_bytes;       /* largest device total seen, 0 = unknown */
+    struct gp_report_torch_oom *ooms;
+    size_t nooms;
+    uint64_t ooms_total;
+    struct gp_report_series *allocated_series; /* for plots; NULL unless options.timeline */
+    struct gp_report_series *non_torch_series; /* process device memory - PyTorch segments */
+    /* private replay state (analysis_torch.c) */
+    struct gp_report_livemap live;
+    struct gp_report_livemap segs;
+    struct gp_report_sites sites;
+    size_t top;
+};
+
+int gp_report_torch_attach(struct gp_report_torch *t, struct gp_report_model *m, size_t top,
+                           int series);
+void gp_report_torch_fini(struct gp_report_torch *t);
+
 struct gp_report {
     struct gp_report_model *model;
     struct gp_report_peak peak;
@@ -546,6 +613,7 @@ struct gp_report {
     struct gp_report_kernels kernels;   /* GPU activity (analysis_kernels.c) */
     struct gp_report_events events;     /* empty unless options.events */
     struct gp_report_tensor tensor;     /* library calls, Tensor Cores (analysis_tensor.c) */
+    struct gp_report_torch torch;       /* PyTorch's allocator (analysis_torch.c) */
     struct gp_report_symbolizer *sym;
     int native; /* text view: all native frames under Python frames (--native) */
 };
@@ -627,6 +695,8 @@ int gp_report_plot_copy(int dirfd, const char *name, const char *dest, char *err
  * Past a few thousand boxes each lane is drawn as its occupancy per pixel column. */
 struct gp_report_window {
     uint64_t from_ns, to_ns; /* since the trace start */
+    const char *range;       /* --range NAME: the last complete NVTX range of that name
+                              * (from/to unset), NULL = none */
 };
 int gp_report_view_timeline(const char *path, const struct gp_report *r,
                             const struct gp_report_window *win, char *err, size_t errlen);

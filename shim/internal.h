@@ -36,6 +36,11 @@ GP_HIDDEN int gp_shim_parse_bool(const char *s, bool *out);
 GP_HIDDEN int gp_shim_parse_size(const char *s, uint64_t *out);
 GP_HIDDEN int gp_shim_parse_uint(const char *s, uint64_t *out);
 
+/* ---- "python_boot.c": the Python adapter's directory ------------------------ */
+/* <directory of libgpuprof.so>/gpuprof-python into out when it holds the adapter's
+ * sitecustomize.py; -1 otherwise. */
+GP_HIDDEN int gp_shim_python_dir(char *out, size_t len);
+
 /* ---- "log.c": warnings on stderr, never stdout ---------------------------- */
 GP_HIDDEN void gp_shim_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -96,6 +101,10 @@ extern GP_HIDDEN struct gp_shim gp_shim_g;
 GP_HIDDEN bool gp_shim_ready(void);
 
 /* ---- "record.c": the event API every hook calls ----------------------------- */
+/* A queue slot for an event filled entirely by the caller (type, fields, ips, time);
+ * NULL when dropped (counted). Every field must be set: the slot holds old data. */
+GP_HIDDEN struct gp_event *gp_shim_claim(void);
+GP_HIDDEN void gp_shim_publish(struct gp_event *ev);
 /* Re-entry guard: a hook records only when gp_shim_enter() returned true and calls
  * gp_shim_leave() after. Calls the shim makes into CUDA itself are never recorded. */
 extern GP_HIDDEN GP_TLS int gp_shim_in_hook;

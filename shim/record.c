@@ -265,3 +265,15 @@ void gp_shim_record_libcall(uint8_t api, uint8_t math, int result, uint64_t m, u
     }
     errno = saved;
 }
+
+/* For events whose fields and stack come from elsewhere (api_torch.c): a slot with
+ * nothing filled in, or NULL when dropped; gp_shim_publish hands it to the writer. */
+struct gp_event *gp_shim_claim(void)
+{
+    struct gp_event *ev = gp_queue_claim(gp_shim_g.queue);
+    if (GP_UNLIKELY(ev == NULL))
+        ev = gp_claim_slow(gp_shim_g.queue);
+    return ev;
+}
+
+void gp_shim_publish(struct gp_event *ev) { gp_shim_event_end(ev); }

@@ -406,19 +406,62 @@ static bool python_find(void)
 }
 
 /* ---- per event ------------------------------------------------------------------------ */
-unsigned gp_py_capture(uint64_t *ips, unsigned depth, unsigned max)
+/* Whether Python frames are recorded; the first call finds the interpreter. */
+static bool py_on(void)
 {
     int mode = atomic_load_explicit(&gp_py_mode, memory_order_acquire);
-    if (GP_UNLIKELY(mode == GP_PY_UNKNOWN)) {
-        if (!atomic_compare_exchange_strong(&gp_py_mode, &mode, GP_PY_INITING))
-            return 0;
-        bool on = gp_shim_g.opt.python_stacks && python_find();
-        atomic_store_explicit(&gp_py_mode, on ? GP_PY_ON : GP_PY_OFF, memory_order_release);
-        if (!on)
-            return 0;
-    } else if (mode != GP_PY_ON) {
+    if (GP_LIKELY(mode == GP_PY_ON))
+        return true;
+    if (mode != GP_PY_UNKNOWN ||
+        !atomic_compare_exchange_strong(&gp_py_mode, &mode, GP_PY_INITING))
+        return false;
+    bool on = gp_shim_g.opt.python_stacks && python_find();
+    atomic_store_explicit(&gp_py_mode, on ? GP_PY_ON : GP_PY_OFF, memory_order_release);
+    return on;
+}
+
+/* Copies a C string (cut at GP_PY_STR_MAX bytes) into the arena; UINT32_MAX when full. */
+static uint32_t arena_put_cstr(const char *str)
+{
+    size_t n = strnlen(str, GP_PY_STR_MAX);
+    if (atomic_load_explicit(&gp_py.arena_used, memory_order_relaxed) >= GP_PY_ARENA_BYTES)
+        return UINT32_MAX;
+    size_t at = atomic_fetch_add_explicit(&gp_py.arena_used, n + 1, memory_order_relaxed);
+    if (at + n + 1 > GP_PY_ARENA_BYTES)
+        return UINT32_MAX;
+    memcpy(gp_py.arena + at, str, n);
+    gp_py.arena[at + n] = '\0';
+    return (uint32_t)at;
+}
+
+bool gp_py_registered(uint32_t index)
+{
+    return index > 0 && index < GP_PY_CODES_MAX &&
+           index < atomic_load_explicit(&gp_py.ncodes, memory_order_acquire);
+}
+
+uint32_t gp_py_register(const char *file, const char *function)
+{
+    if (!py_on())
         return 0;
-    }
+    if (atomic_load_explicit(&gp_py.ncodes, memory_order_relaxed) >= GP_PY_CODES_MAX)
+        return 0;
+    uint32_t i = atomic_fetch_add_explicit(&gp_py.ncodes, 1, memory_order_relaxed);
+    if (i >= GP_PY_CODES_MAX)
+        return 0;
+    struct gp_py_code *e = &gp_py.codes[i];
+    e->file_off = arena_put_cstr(file);
+    e->name_off = arena_put_cstr(function);
+    if (e->file_off == UINT32_MAX || e->name_off == UINT32_MAX)
+        return 0;
+    /* No code object: e->code stays 0, so the stack walk's cache never matches it. */
+    return i;
+}
+
+unsigned gp_py_capture(uint64_t *ips, unsigned depth, unsigned max)
+{
+    if (GP_UNLIKELY(!py_on()))
+        return 0;
     uintptr_t ts = (uintptr_t)gp_py.tstate();
     if (!plausible(ts) || (gp_py.finalizing && gp_py.finalizing()))
         return 0; /* a thread Python never saw, or an interpreter being torn down */

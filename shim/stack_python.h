@@ -19,6 +19,13 @@ extern GP_HIDDEN _Atomic int gp_py_mode;
  * The first call finds the interpreter (or finds there is none, or it is off). */
 GP_HIDDEN unsigned gp_py_capture(uint64_t *ips, unsigned depth, unsigned max);
 
+/* A function named by the Python adapter (file, function: C strings, copied) for the
+ * stacks it hands over: its table index (> 0; keys are GP_TRACE_PY_TAG | index << 32 |
+ * line), or 0 when Python frames are off or the table is full. */
+GP_HIDDEN uint32_t gp_py_register(const char *file, const char *function);
+
+GP_HIDDEN bool gp_py_registered(uint32_t index); /* an index gp_py_register could have made */
+
 /* The writer's resolver (gp_trace_writer_set_pyframe_resolver): key -> file, function, line. */
 GP_HIDDEN int gp_py_resolve(void *ctx, uint64_t key, struct gp_trace_pyframe *out);
 

@@ -32,6 +32,8 @@ enum gp_rec_type {
     GP_REC_OOM = 0x13,     /* an allocation failed for lack of memory */
     GP_REC_POOL = 0x14,    /* a memory pool's reserved size changed (ptr = pool, size = reserved, aux1 = used) */
     GP_REC_LIBCALL = 0x15, /* a math-library call (cuBLAS GEMM): api = enum gp_lib_api, see "library calls" */
+    GP_REC_TORCH = 0x16,   /* PyTorch's caching allocator did something: api = enum gp_torch_action */
+    GP_REC_TORCH_STAT = 0x17, /* one PyTorch allocator statistic: api = enum gp_torch_stat */
     GP_REC_DROPPED = 0x20, /* events dropped since the previous DROPPED record */
     /* GPU activity recorded by CUPTI (cupti/): struct gp_activity, see "GPU activity" below */
     GP_REC_KERNEL = 0x30,      /* a kernel ran */
@@ -149,11 +151,77 @@ struct gp_libcall {
     uint8_t pad[3];
 };
 
+/* ---- PyTorch's caching allocator (GP_REC_TORCH, GP_REC_TORCH_STAT) -------------- */
+/* Handed over by gpuprof's Python adapter (python/gpuprof_torch) through the shim's C API,
+ * from PyTorch's own allocator history. A TORCH event: api = action, device, ptr = the
+ * block's (or segment's) address, size = its bytes, stream, time_ns converted onto the
+ * trace clock, the Python stack PyTorch recorded for it. OOM: ptr = 0, size = the rounded
+ * request, aux1 = the device's free bytes as PyTorch saw them, aux2 = the segment size the
+ * allocator tried to get (the "Tried to allocate" number), 0 = unknown. Stable numbers. */
+#define GP_TORCH_ACTION_LIST(X)                                                                    \
+    X(ALLOC, 1, "alloc")                    /* a block handed to a tensor */                       \
+    X(FREE_REQUESTED, 2, "free_requested")  /* the tensor let go: allocated drops here */          \
+    X(FREE_COMPLETED, 3, "free_completed")  /* the block is reusable (other streams done) */        \
+    X(SEGMENT_ALLOC, 4, "segment_alloc")    /* the allocator took a segment from CUDA */           \
+    X(SEGMENT_FREE, 5, "segment_free")      /* ... and gave one back */                            \
+    X(SEGMENT_MAP, 6, "segment_map")        /* expandable segment grew (cuMemMap) */               \
+    X(SEGMENT_UNMAP, 7, "segment_unmap")    /* ... and shrank */                                   \
+    X(OOM, 8, "oom")                        /* an allocation failed for lack of memory */
+enum gp_torch_action {
+#define GP_TORCH_ACTION_ENUM(id, num, name) GP_TORCH_##id = num,
+    GP_TORCH_ACTION_LIST(GP_TORCH_ACTION_ENUM)
+#undef GP_TORCH_ACTION_ENUM
+    GP_TORCH_ACTION_COUNT
+};
+const char *gp_trace_torch_action_name(unsigned action); /* "alloc", ...; "?" if unknown */
+
+/* A TORCH_STAT record: api = which statistic, kind = enum gp_torch_occasion, device,
+ * size = the value, time_ns. The adapter writes a batch of them per occasion, all with the
+ * same time; a reader keeps the latest value of each. Byte values unless noted. */
+#define GP_TORCH_STAT_LIST(X)                                                                      \
+    X(ALLOCATED, 1, "allocated")             /* allocated_bytes.all.current */                     \
+    X(RESERVED, 2, "reserved")               /* reserved_bytes.all.current */                      \
+    X(ACTIVE, 3, "active")                   /* active_bytes.all.current */                        \
+    X(INACTIVE_SPLIT, 4, "inactive_split")   /* inactive_split_bytes.all.current */                \
+    X(ALLOCATED_PEAK, 5, "allocated_peak")   /* allocated_bytes.all.peak */                        \
+    X(RESERVED_PEAK, 6, "reserved_peak")     /* reserved_bytes.all.peak */                         \
+    X(LARGEST_FREE, 7, "largest_free_block") /* largest inactive block in the segments */         \
+    X(NUM_ALLOC_RETRIES, 8, "num_alloc_retries") /* count */                                     \
+    X(NUM_OOMS, 9, "num_ooms")               /* count */                                           \
+    X(DEVICE_TOTAL, 10, "device_total")      /* or the per-process cap */                          \
+    X(DEVICE_FREE, 11, "device_free")                                                              \
+    X(REQUEST, 12, "request")                /* OOM: the tensor's bytes (rounded) */               \
+    X(SEGMENT_REQUEST, 13, "segment_request") /* OOM: the segment size tried */                    \
+    X(ALLOCS, 14, "allocs")                  /* count of allocations since start */                \
+    X(FREES, 15, "frees")                    /* count of frees since start */                      \
+    X(HISTORY_LOST, 16, "history_lost")      /* allocator events the adapter missed (count) */    \
+    X(EXPANDABLE, 17, "expandable_segments") /* 1 = on */                                          \
+    X(BACKEND_ASYNC, 18, "backend_async")    /* 1 = backend:cudaMallocAsync */                     \
+    X(TORCH_VERSION, 19, "torch_version")    /* major * 10000 + minor * 100 + patch */             \
+    X(PRIVATE_POOLS, 20, "private_pools")    /* bytes allocated in private pools (CUDA graphs) */ \
+    X(MAX_SPLIT_SIZE, 21, "max_split_size")  /* bytes, 0 = unlimited */                           \
+    X(FATAL, 22, "fatal")                    /* EXIT: 1 = the process died of an OOM exception */
+enum gp_torch_stat {
+#define GP_TORCH_STAT_ENUM(id, num, name) GP_TSTAT_##id = num,
+    GP_TORCH_STAT_LIST(GP_TORCH_STAT_ENUM)
+#undef GP_TORCH_STAT_ENUM
+    GP_TSTAT_COUNT
+};
+const char *gp_trace_torch_stat_name(unsigned stat); /* "allocated", ...; "?" if unknown */
+
+/* When a batch of statistics was taken (TORCH_STAT kind). */
+enum gp_torch_occasion {
+    GP_TORCH_AT_START = 1,    /* the adapter started (after CUDA initialised) */
+    GP_TORCH_AT_PERIODIC = 2, /* a regular drain */
+    GP_TORCH_AT_OOM = 3,      /* inside PyTorch's OOM observer, before the exception */
+    GP_TORCH_AT_EXIT = 4,     /* the interpreter is exiting */
+};
+
 /* ---- events: what the shim hands to the writer ---------------------------- */
 /* One fixed-size struct per event; ips[] holds nframes instruction pointers,
  * innermost first (return addresses as unwound; the reader does not adjust them). */
 struct gp_event {
-    uint8_t type;       /* GP_REC_ALLOC, GP_REC_FREE, GP_REC_MEMINFO, GP_REC_OOM, GP_REC_POOL, GP_REC_LIBCALL */
+    uint8_t type;       /* GP_REC_ALLOC .. GP_REC_TORCH_STAT */
     uint8_t api;        /* enum gp_api */
     uint8_t kind;       /* enum gp_mem_kind */
     uint8_t pad;

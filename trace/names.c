@@ -48,3 +48,29 @@ const char *gp_trace_lib_api_name(unsigned api)
         return "?";
     }
 }
+
+const char *gp_trace_torch_action_name(unsigned action)
+{
+    switch (action) {
+#define GP_TORCH_ACTION_CASE(id, num, name)                                                        \
+    case num:                                                                                      \
+        return name;
+        GP_TORCH_ACTION_LIST(GP_TORCH_ACTION_CASE)
+#undef GP_TORCH_ACTION_CASE
+    default:
+        return "?";
+    }
+}
+
+const char *gp_trace_torch_stat_name(unsigned stat)
+{
+    switch (stat) {
+#define GP_TORCH_STAT_CASE(id, num, name)                                                          \
+    case num:                                                                                      \
+        return name;
+        GP_TORCH_STAT_LIST(GP_TORCH_STAT_CASE)
+#undef GP_TORCH_STAT_CASE
+    default:
+        return "?";
+    }
+}

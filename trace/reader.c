@@ -341,6 +341,8 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
         case GP_REC_OOM:
         case GP_REC_POOL:
         case GP_REC_LIBCALL:
+        case GP_REC_TORCH:
+        case GP_REC_TORCH_STAT:
             rc = decode_event(r, &rr, rec, err, errlen);
             if (rc < 0)
                 return rc;

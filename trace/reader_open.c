@@ -41,6 +41,10 @@ static const char *rec_name(uint8_t type, char *buf, size_t len)
         return "POOL";
     case GP_REC_LIBCALL:
         return "LIBCALL";
+    case GP_REC_TORCH:
+        return "TORCH";
+    case GP_REC_TORCH_STAT:
+        return "TORCH_STAT";
     case GP_REC_DROPPED:
         return "DROPPED";
     case GP_REC_END:

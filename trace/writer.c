@@ -433,7 +433,7 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         return w->err;
     if (w->in_hook)
         return -EBUSY; /* the hook may add modules, not events: the trie walk is mid-way */
-    if (ev->type < GP_REC_ALLOC || ev->type > GP_REC_LIBCALL)
+    if (ev->type < GP_REC_ALLOC || ev->type > GP_REC_TORCH_STAT)
         return -EINVAL;
     rc = intern_stack(w, ev->ips, ev->nframes, &stack);
     if (rc < 0)

@@ -1,0 +1,1 @@
+"""gpuprof's start-up hook (placeholder until the adapter lands)."""
