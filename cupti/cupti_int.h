@@ -25,6 +25,9 @@ struct gp_cupti_api {
     CUptiResult (*ActivityGetNextRecord)(uint8_t *, size_t, CUpti_Activity **);
     CUptiResult (*ActivityGetNumDroppedRecords)(CUcontext, uint32_t, size_t *);
     CUptiResult (*GetTimestamp)(uint64_t *);
+    /* Optional: CUPTI's NVTX injection entry (NVTX_INJECTION64_PATH naming libcupti calls
+     * it); NULL in a libcupti without it. 1 = NVTX calls now reach CUPTI, 0 = refused. */
+    int (*InitializeInjectionNvtx2)(gp_nvtx_export_table_fn);
     char path[4096]; /* the library's file, as the loader has it */
     const char *how; /* "already loaded", "GPUPROF_CUPTI", ... for the status line */
 };

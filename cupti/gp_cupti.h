@@ -5,6 +5,7 @@
 #define GP_CUPTI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "gp_trace.h"
 
@@ -14,6 +15,15 @@
  * the shim's re-entry guard held and no shim lock: the first call finds and starts CUPTI
  * (GPUPROF_KERNELS, GPUPROF_CUPTI); later calls are one atomic load. */
 GP_CUPTI_HIDDEN void gp_cupti_after_cuda_call(void);
+
+/* NVTX's export-table getter (nvtx3's NvtxGetExportTableFunc_t), handed to an injection. */
+typedef const void *(*gp_nvtx_export_table_fn)(uint32_t table_id);
+/* Any thread, possibly before CUDA is initialised: an NVTX instance's first call found
+ * libgpuprof.so in NVTX_INJECTION64_PATH (shim/nvtx_inject.c). Loads the libcupti the
+ * activity session will use (never initialising CUDA) and hands the export table to its
+ * InitializeInjectionNvtx2. Returns that result, or 0 ("no injection": NVTX turns its calls
+ * into no-ops) when kernel tracing is off, there is no libcupti or it lacks the entry. */
+GP_CUPTI_HIDDEN int gp_cupti_nvtx_inject(gp_nvtx_export_table_fn get_export_table);
 
 /* Writer thread. A new trace file was opened: its status record is written again. */
 GP_CUPTI_HIDDEN void gp_cupti_trace_opened(void);

@@ -70,6 +70,9 @@ static int resolve(void *h, struct gp_cupti_api *api, char *why, size_t whylen)
         return -ENOENT;
     }
     (void)GP_SYM(api, Unsubscribe); /* optional */
+    /* optional: without it NVTX ranges cannot reach this CUPTI (session.c says so) */
+    api->InitializeInjectionNvtx2 =
+        (__typeof__(api->InitializeInjectionNvtx2))dlsym(h, "InitializeInjectionNvtx2");
     return 0;
 }
 

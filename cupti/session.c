@@ -5,7 +5,9 @@
  * down) and on the writer's flush requests (OOM), and converted into trace records on the
  * writer thread. What happened is kept as a status (recording, off, no CUPTI, another tool
  * holds it, failed) that the writer puts in the trace; problems are said once on stderr and
- * memory tracing goes on whatever CUPTI does. */
+ * memory tracing goes on whatever CUPTI does. NVTX's first call (shim/nvtx_inject.c) may
+ * load libcupti earlier, on any thread, to hand it NVTX's export table: the session then
+ * uses that same copy. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,6 +39,18 @@ static struct {
 } gp_status = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static unsigned gp_status_written; /* writer thread: the generation in this trace file */
 
+/* libcupti is loaded once, by whichever comes first: the session's start (first CUDA call)
+ * or an NVTX injection call (first NVTX call, any thread); both use that one copy, as a
+ * second copy would not see the other's NVTX calls or subscriber. */
+static pthread_mutex_t gp_load_mu = PTHREAD_MUTEX_INITIALIZER;
+static int gp_load_rc = 1; /* 1: not tried yet, else gp_cupti_load's result */
+static char gp_load_why[512];
+
+/* Why NVTX ranges cannot reach the libcupti that was loaded: said once (status, stderr)
+ * when the session records. */
+static _Atomic int gp_nvtx_claimed, gp_nvtx_failed, gp_nvtx_noted;
+static char gp_nvtx_why[512];
+
 const struct gp_cupti_api *gp_cupti_api_loaded(void)
 {
     return atomic_load_explicit(&gp_api_ready, memory_order_acquire);
@@ -59,6 +73,79 @@ static void set_status(uint32_t state, uint32_t version, uint64_t kinds, const c
     };
     gp_status.gen++;
     pthread_mutex_unlock(&gp_status.mu);
+}
+
+static int load_cupti(const char *option, char *why, size_t whylen)
+{
+    pthread_mutex_lock(&gp_load_mu);
+    if (gp_load_rc == 1) {
+        const char *roots[GP_CUPTI_NROOTS];
+        gp_cupti_default_roots(roots);
+        gp_load_rc = gp_cupti_load(&gp_api, option, roots, GP_CUPTI_NROOTS, gp_load_why,
+                                   sizeof(gp_load_why));
+    }
+    int rc = gp_load_rc;
+    snprintf(why, whylen, "%s", gp_load_why);
+    pthread_mutex_unlock(&gp_load_mu);
+    return rc;
+}
+
+/* Appends the NVTX failure to a recording status and warns, once; either side may come
+ * first (the failure, or the session reaching "on"), so both call it. */
+static void note_nvtx(void)
+{
+    if (!atomic_load(&gp_nvtx_failed) || atomic_load(&gp_cupti_state) != GP_CUPTI_ON ||
+        atomic_exchange(&gp_nvtx_noted, 1))
+        return;
+    pthread_mutex_lock(&gp_status.mu);
+    size_t len = strlen(gp_status.reason);
+    snprintf(gp_status.reason + len, sizeof(gp_status.reason) - len,
+             "; NVTX ranges are not recorded: %s", gp_nvtx_why);
+    gp_status.st.reason = gp_status.reason;
+    gp_status.gen++;
+    pthread_mutex_unlock(&gp_status.mu);
+    gp_shim_warn("NVTX ranges are not recorded: %s", gp_nvtx_why);
+    gp_writer_wake();
+}
+
+static void nvtx_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void nvtx_failed(const char *fmt, ...)
+{
+    if (atomic_exchange(&gp_nvtx_claimed, 1))
+        return; /* the first reason is kept */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(gp_nvtx_why, sizeof(gp_nvtx_why), fmt, ap);
+    va_end(ap);
+    atomic_store(&gp_nvtx_failed, 1);
+    note_nvtx();
+}
+
+static bool env_off(const char *name)
+{
+    const char *v = getenv(name);
+    bool on = true;
+    return v != NULL && gp_shim_parse_bool(v, &on) == 0 && !on;
+}
+
+int gp_cupti_nvtx_inject(gp_nvtx_export_table_fn get_export_table)
+{
+    /* The options are parsed at the first CUDA call, which may not have come yet. */
+    if (!get_export_table || env_off("GPUPROF_ENABLE") || env_off("GPUPROF_KERNELS"))
+        return 0;
+    int saved = errno, ok = 0;
+    char why[512];
+    gp_shim_in_hook++; /* what libcupti does while loading is not the program's */
+    if (load_cupti(getenv("GPUPROF_CUPTI"), why, sizeof(why)) < 0) {
+        /* no libcupti: the session says so at the first CUDA call, kernels are missing too */
+    } else if (!gp_api.InitializeInjectionNvtx2) {
+        nvtx_failed("%.300s has no InitializeInjectionNvtx2", gp_api.path);
+    } else if ((ok = gp_api.InitializeInjectionNvtx2(get_export_table)) == 0) {
+        nvtx_failed("InitializeInjectionNvtx2 of %.300s refused NVTX", gp_api.path);
+    }
+    gp_shim_in_hook--;
+    errno = saved;
+    return ok;
 }
 
 static const char *result_name(CUptiResult r)
@@ -156,9 +243,7 @@ static void gp_cupti_start(void)
         give_up(GP_ACT_OFF, 0, NULL, "GPUPROF_KERNELS=0");
         return;
     }
-    const char *roots[GP_CUPTI_NROOTS];
-    gp_cupti_default_roots(roots);
-    if (gp_cupti_load(&gp_api, o->cupti, roots, GP_CUPTI_NROOTS, why, sizeof(why)) < 0) {
+    if (load_cupti(o->cupti, why, sizeof(why)) < 0) {
         give_up(GP_ACT_NO_CUPTI, 0, gp_api.path[0] ? gp_api.path : NULL, "%s", why);
         return;
     }
@@ -222,8 +307,9 @@ static void gp_cupti_start(void)
     snprintf(why, sizeof(why), "libcupti from %s%s%s", gp_api.how,
              missing[0] ? "; not enabled: " : "", missing);
     set_status(GP_ACT_RECORDING, version, kinds, lib, why);
-    atomic_store_explicit(&gp_cupti_state, GP_CUPTI_ON, memory_order_release);
+    atomic_store(&gp_cupti_state, GP_CUPTI_ON);
     gp_writer_wake();
+    note_nvtx(); /* an NVTX injection that failed before CUDA started */
     return;
 unsubscribe:
     if (gp_api.Unsubscribe)

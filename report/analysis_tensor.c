@@ -4,7 +4,10 @@
  * and tf32 can); the shape says whether they are defeated (GEMV: m or n == 1) or slowed
  * (16- and 8-bit types with m/n/k or a leading dimension not a multiple of 16 bytes'
  * worth of elements). Each verdict names the layer that decided it and why. Calls are
- * grouped by call site (stack) and verdict, with counts and FLOPs (2·m·n·k·batch). */
+ * grouped by call site (stack) and verdict, with counts and FLOPs (2·m·n·k·batch).
+ * Layer 3 (kernel_names.c) runs here too: every KERNEL record's GPU time is added to its
+ * name, and at the end each distinct name is classified once, giving the GPU time on
+ * Tensor Core, CUDA-core and unknown kernels. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,10 +212,35 @@ static int site_add(struct gp_report_tensor *t, const struct gp_record *rec,
     return 0;
 }
 
+/* Layer 3: GPU time per kernel name id, classified at the end. */
+static int kernel_add(struct gp_report_tensor *t, const struct gp_activity *a)
+{
+    if (a->name_id >= t->kernels_cap) {
+        size_t cap = t->kernels_cap ? t->kernels_cap : 64;
+        while (cap <= a->name_id)
+            cap *= 2;
+        struct gp_report_tc_kernel *p = realloc(t->kernels, cap * sizeof *p);
+        if (p == NULL)
+            return -ENOMEM;
+        memset(p + t->kernels_cap, 0, (cap - t->kernels_cap) * sizeof *p);
+        t->kernels = p;
+        t->kernels_cap = cap;
+    }
+    struct gp_report_tc_kernel *k = &t->kernels[a->name_id];
+    k->name_id = a->name_id;
+    k->calls++;
+    if (a->start_ns && a->end_ns > a->start_ns)
+        k->time_ns += a->end_ns - a->start_ns;
+    return 0;
+}
+
 static int tensor_record(void *ctx, const struct gp_report_model *m, const struct gp_record *rec)
 {
-    (void)m;
     struct gp_report_tensor *t = ctx;
+    if (rec->type == GP_REC_KERNEL) {
+        const struct gp_activity *a = gp_trace_reader_activity(m->reader);
+        return a && a->type == GP_REC_KERNEL ? kernel_add(t, a) : 0;
+    }
     if (rec->type != GP_REC_LIBCALL)
         return 0;
     struct gp_report_tc_verdict v;
@@ -248,12 +276,44 @@ static int site_cmp(const void *a, const void *b)
     return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
+/* Kernels by GPU time, longest first; ties by calls, then name id. */
+static int kernel_cmp(const void *a, const void *b)
+{
+    const struct gp_report_tc_kernel *x = a, *y = b;
+    if (x->time_ns != y->time_ns)
+        return x->time_ns < y->time_ns ? 1 : -1;
+    if (x->calls != y->calls)
+        return x->calls < y->calls ? 1 : -1;
+    return x->name_id < y->name_id ? -1 : x->name_id > y->name_id;
+}
+
+static void kernels_finish(struct gp_report_tensor *t, const struct gp_report_model *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->kernels_cap; i++) {
+        struct gp_report_tc_kernel k = t->kernels[i];
+        if (k.calls == 0)
+            continue;
+        const char *name = k.name_id ? gp_trace_reader_string(m->reader, k.name_id) : NULL;
+        gp_report_kernel_classify(name, &k.verdict);
+        t->kernel_calls[k.verdict.cls] += k.calls;
+        t->kernel_ns[k.verdict.cls] += k.time_ns;
+        t->kernels[n++] = k;
+    }
+    t->nkernels = n;
+    if (n > 1)
+        qsort(t->kernels, n, sizeof t->kernels[0], kernel_cmp);
+    t->gemm_time_ns = t->kernel_ns[GP_KC_TENSOR] + t->kernel_ns[GP_KC_CUDA_CORE];
+    t->tc_fraction =
+        t->gemm_time_ns ? (double)t->kernel_ns[GP_KC_TENSOR] / (double)t->gemm_time_ns : 0.0;
+}
+
 static int tensor_finish(void *ctx, const struct gp_report_model *m)
 {
-    (void)m;
     struct gp_report_tensor *t = ctx;
     if (t->nsites > 1)
         qsort(t->sites, t->nsites, sizeof t->sites[0], site_cmp);
+    kernels_finish(t, m);
     return 0;
 }
 
@@ -267,5 +327,6 @@ int gp_report_tensor_attach(struct gp_report_tensor *t, struct gp_report_model *
 void gp_report_tensor_fini(struct gp_report_tensor *t)
 {
     free(t->sites);
+    free(t->kernels);
     memset(t, 0, sizeof *t);
 }

@@ -17,6 +17,7 @@
 static const char usage_text[] =
     "Usage: gpuprof-report [options] TRACE\n"
     "       gpuprof-report [--json] [--top N] TRACE TRACE... | DIR\n"
+    "       gpuprof-report fit [fit options] TRACE TRACE [TRACE...]\n"
     "Summarize a gpuprof trace: peak device memory and the call sites holding it,\n"
     "managed and pinned host peaks, memory still held at exit, and every OOM.\n"
     "\n"
@@ -31,6 +32,8 @@ static const char usage_text[] =
     "  (peaks, first OOM, balance) gpuprof-report --json run/    (its gpuprof*.gz files)\n"
     "  one HTML page to share      gpuprof-report --html report.html gpuprof.1234.gz\n"
     "  CSV tables for pandas       gpuprof-report --csv tables/ gpuprof.1234.gz\n"
+    "  largest batch that fits     gpuprof-report fit b8.gz b16.gz b32.gz\n"
+    "  (runs labelled batch=N)     gpuprof-report fit --json --plot fit.png b8.gz b16.gz\n"
     "\n"
     "Options:\n"
     "  --json        print the JSON summary (docs/json-schema.md) instead of text\n"
@@ -42,6 +45,8 @@ static const char usage_text[] =
     "                the window of --plot-timeline and --perfetto, in seconds since the trace\n"
     "                started (--plot-timeline's default: the last complete NVTX range of the\n"
     "                most frequent name, else the whole run; --perfetto's: the whole run)\n"
+    "  --range NAME  the window of --plot-timeline and --perfetto: the last complete NVTX\n"
+    "                range called NAME (not with --from/--to)\n"
     "  --perfetto FILE\n"
     "                write Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing) into\n"
     "                FILE: memory counters, allocation calls, kernels, copies, NVTX ranges;\n"
@@ -49,11 +54,29 @@ static const char usage_text[] =
     "  --html FILE   write one self-contained HTML page (run, memory plot, peak sites, OOMs,\n"
     "                top kernels) into FILE\n"
     "  --csv DIR     write allocations.csv and kernels.csv into DIR (made if missing)\n"
+    "  --classify-kernels FILE\n"
+    "                read kernel names, one per line (FILE or - for stdin), and print\n"
+    "                name<TAB>tensor|cuda-core|unknown<TAB>rule: reason for each (no trace)\n"
     "  --top N       list the N largest call sites at each moment (default 10)\n"
     "  --native      text: every native frame under Python frames (by default a Python stack\n"
     "                shows its Python frames and the native frame that called CUDA)\n"
+    "  --quiet       no progress on stderr (errors and warnings still go there)\n"
     "  --help        show this help\n"
     "  --version     show the version\n"
+    "\n"
+    "Batch-size fit (gpuprof-report fit): runs of the same job at different batch sizes,\n"
+    "each labelled batch=N (GPUPROF_LABEL='batch=N' or gpuprof run --label 'batch=N'); fits\n"
+    "peak = fixed + per sample x batch (PyTorch's allocated peak when the adapter ran in every\n"
+    "run, else the device memory held) and prints the largest batch that fits the device\n"
+    "less a headroom (the --headroom share plus the fragmentation seen in the runs).\n"
+    "  --json              print the fit as JSON (docs/json-schema.md \"Batch-size fit\")\n"
+    "  --plot FILE         draw the runs, the line and the usable memory (.png or .svg)\n"
+    "  --batch N,N,...     the batch size of each trace, in order (instead of the labels)\n"
+    "  --headroom F        share of the device kept free, 0 to 0.9 (default 0.05)\n"
+    "  --device-total BYTES\n"
+    "                      the device's memory (e.g. 85899345920, 80GiB, 16G) when the\n"
+    "                      traces do not say, or to plan for another GPU\n"
+    "  --quiet             no progress on stderr\n"
     "\n"
     "Exit status: 0 success, 1 unreadable or invalid trace or failed output, 2 usage error.\n";
 
@@ -66,6 +89,7 @@ struct cli {
     const char *csv;
     const char *html;
     struct gp_report_window window;
+    int quiet;
     size_t top;
     const char *trace;
     char **traces; /* all of them, ntraces >= 1 */
@@ -86,7 +110,7 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
     enum { OPT_JSON = 1000, OPT_PLOT, OPT_TOP, OPT_HELP, OPT_VERSION, OPT_TIMELINE, OPT_FROM,
-           OPT_TO, OPT_PERFETTO, OPT_CSV, OPT_HTML, OPT_NATIVE };
+           OPT_TO, OPT_PERFETTO, OPT_CSV, OPT_HTML, OPT_NATIVE, OPT_RANGE, OPT_QUIET };
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "native", no_argument, NULL, OPT_NATIVE },
@@ -96,6 +120,8 @@ static int parse_args(int argc, char **argv, struct cli *cli)
         { "timeline", required_argument, NULL, OPT_TIMELINE },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
+        { "range", required_argument, NULL, OPT_RANGE },
+        { "quiet", no_argument, NULL, OPT_QUIET },
         { "perfetto", required_argument, NULL, OPT_PERFETTO },
         { "csv", required_argument, NULL, OPT_CSV },
         { "html", required_argument, NULL, OPT_HTML },
@@ -133,6 +159,14 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             break;
         case OPT_HTML:
             cli->html = optarg;
+            break;
+        case OPT_RANGE:
+            if (!optarg[0])
+                return usage_error("--range needs the name of an NVTX range", NULL);
+            cli->window.range = optarg;
+            break;
+        case OPT_QUIET:
+            cli->quiet = 1;
             break;
         case OPT_FROM:
         case OPT_TO: {
@@ -173,6 +207,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
     }
     if (optind == argc)
         return usage_error("no trace file given", NULL);
+    if (cli->window.range &&
+        (cli->window.from_ns != UINT64_MAX || cli->window.to_ns != UINT64_MAX))
+        return usage_error("--range cannot be combined with --from or --to", NULL);
     if (cli->window.from_ns != UINT64_MAX && cli->window.to_ns != UINT64_MAX &&
         cli->window.to_ns <= cli->window.from_ns)
         return usage_error("--to must be later than --from", NULL);
@@ -298,14 +335,165 @@ static int run_multi(const struct cli *cli, char **paths, size_t n)
     return status;
 }
 
+/* ---- gpuprof-report fit ------------------------------------------------------------ */
+static int run_fit(int argc, char **argv)
+{
+    enum { F_JSON = 1000, F_PLOT, F_BATCH, F_HEADROOM, F_TOTAL, F_QUIET, F_HELP };
+    static const struct option longopts[] = {
+        { "json", no_argument, NULL, F_JSON },
+        { "plot", required_argument, NULL, F_PLOT },
+        { "batch", required_argument, NULL, F_BATCH },
+        { "headroom", required_argument, NULL, F_HEADROOM },
+        { "device-total", required_argument, NULL, F_TOTAL },
+        { "quiet", no_argument, NULL, F_QUIET },
+        { "help", no_argument, NULL, F_HELP },
+        { NULL, 0, NULL, 0 },
+    };
+    struct gp_report_fit fit;
+    const char *plot = NULL;
+    uint64_t *batches = NULL;
+    int json = 0, nbatches = 0, c, status = 0, rc;
+    char err[1024];
+    gp_report_fit_init(&fit);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case F_JSON:
+            json = 1;
+            break;
+        case F_PLOT:
+            plot = optarg;
+            if (gp_report_plot_format_of(optarg) == GP_REPORT_PLOT_NONE)
+                status = usage_error("--plot needs a file ending in .png or .svg, not", optarg);
+            break;
+        case F_BATCH:
+            free(batches);
+            nbatches = gp_report_fit_parse_batches(optarg, &batches);
+            if (nbatches < 0)
+                status = usage_error("--batch needs whole numbers from 1, comma-separated "
+                                     "(e.g. 8,16,32), not", optarg);
+            break;
+        case F_HEADROOM: {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || !(v >= 0 && v <= 0.9))
+                status = usage_error("--headroom needs a share from 0 to 0.9 (e.g. 0.05), not",
+                                     optarg);
+            else
+                fit.headroom_base = (uint32_t)(v * GP_REPORT_FIT_UNITS + 0.5);
+            break;
+        }
+        case F_TOTAL:
+            fit.device_total_opt = gp_report_fit_parse_bytes(optarg);
+            if (!fit.device_total_opt)
+                status = usage_error("--device-total needs bytes (e.g. 85899345920 or 80GiB), "
+                                     "not", optarg);
+            break;
+        case F_QUIET:
+            gp_report_quiet = 1;
+            break;
+        case F_HELP:
+            fputs(usage_text, stdout);
+            status = ferror(stdout) ? EXIT_BAD_INPUT : 0;
+            goto out;
+        default:
+            if (optopt >= F_JSON)
+                status = usage_error("missing value for", argv[optind - 1]);
+            else
+                status = usage_error("unknown option for fit", argv[optind - 1]);
+        }
+        if (status)
+            goto out;
+    }
+    int ntraces = argc - optind;
+    if (ntraces < 2) {
+        status = usage_error("fit needs two or more traces (runs at different batch sizes)",
+                             NULL);
+        goto out;
+    }
+    if (batches && nbatches != ntraces) {
+        snprintf(err, sizeof(err), "--batch gives %d sizes for %d traces; give one per trace, "
+                 "in order", nbatches, ntraces);
+        status = usage_error(err, NULL);
+        goto out;
+    }
+    for (int i = 0; i < ntraces; i++) {
+        const char *path = argv[optind + i];
+        err[0] = '\0';
+        if (check_input(path, err, sizeof(err)) < 0) {
+            fprintf(stderr, "gpuprof-report: fit: %s: %s\n", path, err);
+            status = EXIT_BAD_INPUT;
+            goto out;
+        }
+        if (gp_report_fit_add_trace(&fit, path, batches ? batches[i] : 0, err, sizeof(err)) < 0) {
+            fprintf(stderr, "gpuprof-report: fit: %s\n", err);
+            status = EXIT_BAD_INPUT;
+            goto out;
+        }
+        if (fit.v[fit.n - 1].truncated)
+            fprintf(stderr, "gpuprof-report: fit: %s: warning: the trace is truncated; its "
+                    "peak may be too low\n", path);
+    }
+    if (gp_report_fit_solve(&fit, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gpuprof-report: fit: %s\n", err);
+        status = EXIT_BAD_INPUT;
+        goto out;
+    }
+    rc = json ? gp_report_view_fit_json(stdout, &fit) : gp_report_view_fit_text(stdout, &fit);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = -EIO;
+    if (rc < 0) {
+        fprintf(stderr, "gpuprof-report: cannot write the report: %s\n", strerror(-rc));
+        status = EXIT_BAD_INPUT;
+    }
+    if (status == 0 && plot && gp_report_view_fit_plot(plot, &fit, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gpuprof-report: fit: %s\n", err);
+        status = EXIT_BAD_INPUT;
+    }
+out:
+    free(batches);
+    gp_report_fit_fini(&fit);
+    return status;
+}
+
+/* --classify-kernels FILE: the Tensor Core name table on names alone (docs/tensor-cores.md). */
+static int run_classify(const char *path)
+{
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+    if (!in) {
+        fprintf(stderr, "gpuprof-report: %s: %s\n", path, strerror(errno));
+        return EXIT_BAD_INPUT;
+    }
+    int rc = gp_report_classify_kernels(in, stdout);
+    if (rc == 0 && (ferror(in) || fflush(stdout) != 0))
+        rc = -EIO;
+    if (in != stdin)
+        fclose(in);
+    if (rc < 0) {
+        fprintf(stderr, "gpuprof-report: --classify-kernels: %s\n", strerror(-rc));
+        return EXIT_BAD_INPUT;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = { 0 };
     struct gp_report r;
     char err[512] = "";
+    if (argc == 3 && strcmp(argv[1], "--classify-kernels") == 0)
+        return run_classify(argv[2]);
+    if (argc > 1 && strcmp(argv[1], "--classify-kernels") == 0)
+        return usage_error("--classify-kernels takes one FILE (or -) and nothing else", NULL);
+    if (argc > 1 && strcmp(argv[1], "fit") == 0) {
+        unsetenv("DEBUGINFOD_URLS"); /* as below */
+        return run_fit(argc - 1, argv + 1);
+    }
     int status = parse_args(argc, argv, &cli);
     if (status >= 0)
         return status;
+    gp_report_quiet = cli.quiet;
 
     /* An offline report must not wait on the network: keep libdw from asking
      * debuginfod servers for debug information. */
@@ -340,6 +528,16 @@ int main(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     r.native = cli.native;
+    cli.window.trace = cli.trace;
+    if (cli.window.range && (cli.timeline || cli.perfetto)) {
+        struct gp_report_range g;
+        if (gp_report_kernels_find_range(&r.kernels, r.model, cli.window.range, &g, err,
+                                         sizeof(err)) < 0) {
+            fprintf(stderr, "gpuprof-report: %s: %s\n", cli.trace, err);
+            gp_report_fini(&r);
+            return EXIT_BAD_INPUT;
+        }
+    }
     if (r.model->health.truncated)
         fprintf(stderr,
                 "gpuprof-report: %s: warning: the trace is truncated; reporting what was read\n",

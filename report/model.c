@@ -76,6 +76,11 @@ void gp_report_model_free(struct gp_report_model *m)
     for (size_t i = 0; i < m->nmodules; i++)
         free(m->modules[i].path);
     free(m->modules);
+    for (size_t i = 0; i < m->ninfo; i++) {
+        free(m->info[i].key);
+        free(m->info[i].value);
+    }
+    free(m->info);
     free(m->run.host);
     free(m->run.exe);
     free(m->run.cmdline);
@@ -154,6 +159,24 @@ unsigned gp_report_space_of(unsigned kind)
     }
 }
 
+static struct gp_report_dev_mem *dev_slot(struct gp_report_model *m, int device)
+{
+    if (device < 0)
+        return &m->dev_mem[0];
+    return &m->dev_mem[device >= GP_REPORT_DEVICES ? GP_REPORT_DEVICES : device + 1];
+}
+
+static void add_dev_live(struct gp_report_model *m, int device, uint64_t size, int sign,
+                         uint64_t time_ns)
+{
+    struct gp_report_dev_mem *d = dev_slot(m, device);
+    d->live += sign > 0 ? size : -size;
+    if (d->live > d->peak) {
+        d->peak = d->live;
+        d->peak_ns = time_ns;
+    }
+}
+
 static void add_live(struct gp_report_model *m, unsigned kind, uint64_t size, int sign)
 {
     m->live_bytes[kind] += sign > 0 ? size : -size;
@@ -171,6 +194,7 @@ static int drop_live(struct gp_report_model *m, struct gp_report_live *e)
         if (rc < 0)
             return rc;
         gp_report_sites_sub(&m->device_sites, e->stack, e->size);
+        add_dev_live(m, e->device, e->size, -1, 0);
     }
     add_live(m, e->kind, e->size, -1);
     gp_report_livemap_remove(&m->live[gp_report_space_of(e->kind)], e);
@@ -223,8 +247,10 @@ static int apply_alloc(struct gp_report_model *m, const struct gp_record *rec)
     rc = gp_report_livemap_insert(map, &e);
     if (rc < 0)
         return rc;
-    if (gp_report_is_device(kind))
+    if (gp_report_is_device(kind)) {
         gp_report_sites_add(&m->device_sites, e.stack, e.size);
+        add_dev_live(m, e.device, e.size, +1, rec->time_ns);
+    }
     add_live(m, kind, e.size, +1);
     return 0;
 }
@@ -270,6 +296,51 @@ static int add_module(struct gp_report_model *m, const struct gp_record *rec)
         .start = rec->start,
         .end = rec->end,
     };
+    return 0;
+}
+
+const char *gp_report_model_info(const struct gp_report_model *m, const char *key)
+{
+    for (size_t i = 0; i < m->ninfo; i++)
+        if (strcmp(m->info[i].key, key) == 0)
+            return m->info[i].value;
+    return NULL;
+}
+
+static int add_info(struct gp_report_model *m, const struct gp_record *rec)
+{
+    const char *key = gp_trace_reader_string(m->reader, rec->key_id);
+    const char *value = gp_trace_reader_string(m->reader, rec->value_id);
+    if (key == NULL)
+        return 0;
+    char *v = dup_or_empty(value);
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->ninfo; i++) {
+        if (strcmp(m->info[i].key, key) == 0) {
+            free(m->info[i].value);
+            m->info[i].value = v;
+            return 0;
+        }
+    }
+    if (m->ninfo == GP_REPORT_MAX_INFO) {
+        free(v);
+        return 0;
+    }
+    if (m->ninfo % 16 == 0) {
+        struct gp_report_info *n = realloc(m->info, (m->ninfo + 16) * sizeof(*n));
+        if (!n) {
+            free(v);
+            return -ENOMEM;
+        }
+        m->info = n;
+    }
+    char *k = dup_or_empty(key);
+    if (!k) {
+        free(v);
+        return -ENOMEM;
+    }
+    m->info[m->ninfo++] = (struct gp_report_info){.key = k, .value = v};
     return 0;
 }
 
@@ -327,6 +398,8 @@ static int apply(struct gp_report_model *m, const struct gp_record *rec)
         return 0;
     case GP_REC_MODULE:
         return add_module(m, rec);
+    case GP_REC_INFO:
+        return add_info(m, rec);
     default:
         return 0;
     }
@@ -335,7 +408,8 @@ static int apply(struct gp_report_model *m, const struct gp_record *rec)
 static int is_event(uint8_t type)
 {
     return type == GP_REC_ALLOC || type == GP_REC_FREE || type == GP_REC_MEMINFO ||
-           type == GP_REC_OOM || type == GP_REC_POOL;
+           type == GP_REC_OOM || type == GP_REC_POOL || type == GP_REC_LIBCALL ||
+           type == GP_REC_TORCH || type == GP_REC_TORCH_STAT;
 }
 
 int gp_report_model_replay(struct gp_report_model *m, char *err, size_t errlen)

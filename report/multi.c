@@ -103,6 +103,22 @@ int gp_report_multi_add(struct gp_report_multi *mu, const char *path, const stru
     p->peak_rel_ns = gp_report_model_rel_ns(m, r->peak.time_ns[GP_MEM_DEVICE]);
     p->peak_wall_ns = wall(m, r->peak.time_ns[GP_MEM_DEVICE]);
     p->device_total = m->device_total_bytes;
+    for (unsigned d = 0; d <= GP_REPORT_DEVICES; d++) {
+        const struct gp_report_dev_mem *dm = &m->dev_mem[d];
+        if (dm->peak == 0)
+            continue;
+        if (p->ngpus == GP_REPORT_PROC_GPUS) {
+            p->gpus_more++;
+            continue;
+        }
+        p->gpus[p->ngpus++] = (struct gp_report_proc_gpu){
+            .device = (int32_t)d - 1,
+            .peak_bytes = dm->peak,
+            .peak_rel_ns = gp_report_model_rel_ns(m, dm->peak_ns),
+        };
+    }
+    p->has_allocated = r->torch.present;
+    p->allocated_peak = r->torch.peak_allocated_bytes;
     p->ooms = r->oom.total;
     p->truncated = m->health.truncated;
     if (r->oom.n) {
@@ -116,6 +132,39 @@ int gp_report_multi_add(struct gp_report_multi *mu, const char *path, const stru
         p->first_oom_requested = o->requested;
     }
     return 0;
+}
+
+/* The job's GPUs: each (host, device) some process used, with the largest process peak. On
+ * failure to allocate the table the job simply has no per-GPU view. */
+static void job_gpus(struct gp_report_multi *mu)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < mu->n; i++)
+        cap += mu->v[i].ngpus;
+    free(mu->gpus);
+    mu->gpus = cap ? calloc(cap, sizeof(*mu->gpus)) : NULL;
+    mu->ngpus = 0;
+    if (!mu->gpus)
+        return;
+    for (size_t i = 0; i < mu->n; i++) {
+        const struct gp_report_proc *p = &mu->v[i];
+        for (unsigned k = 0; k < p->ngpus; k++) {
+            size_t g = 0;
+            while (g < mu->ngpus && !(mu->gpus[g].device == p->gpus[k].device &&
+                                      strcmp(mu->gpus[g].host, p->host) == 0))
+                g++;
+            if (g == mu->ngpus)
+                mu->gpus[mu->ngpus++] = (struct gp_report_job_gpu){
+                    .host = p->host, .device = p->gpus[k].device, .max_i = i};
+            struct gp_report_job_gpu *jg = &mu->gpus[g];
+            jg->processes++;
+            jg->sum_peaks += p->gpus[k].peak_bytes;
+            if (p->gpus[k].peak_bytes > jg->max_peak) {
+                jg->max_peak = p->gpus[k].peak_bytes;
+                jg->max_i = i;
+            }
+        }
+    }
 }
 
 void gp_report_multi_finish(struct gp_report_multi *mu)
@@ -135,6 +184,7 @@ void gp_report_multi_finish(struct gp_report_multi *mu)
             mu->first_oom = i;
     }
     mu->mean_peak = mu->n ? sum / mu->n : 0;
+    job_gpus(mu);
     /* the largest peak against the mean: 1.0 is perfectly even */
     mu->imbalance = mu->mean_peak ? (double)mu->v[mu->max_i].peak_bytes / (double)mu->mean_peak
                                   : 1.0;
@@ -148,5 +198,6 @@ void gp_report_multi_fini(struct gp_report_multi *mu)
         free(mu->v[i].label);
     }
     free(mu->v);
+    free(mu->gpus);
     memset(mu, 0, sizeof(*mu));
 }

@@ -170,7 +170,18 @@ struct gp_report_observer {
     int (*finish)(void *ctx, const struct gp_report_model *m);
 };
 
-#define GP_REPORT_MAX_OBSERVERS 8
+#define GP_REPORT_DEVICES 64
+struct gp_report_dev_mem {
+    uint64_t live, peak, peak_ns;
+};
+
+/* A fact about the run's environment (INFO record): "cuda.driver_version" = "12040". */
+struct gp_report_info {
+    char *key, *value;
+};
+#define GP_REPORT_MAX_INFO 256 /* keys beyond this are ignored */
+
+#define GP_REPORT_MAX_OBSERVERS 12
 #define GP_REPORT_MAX_MODULES 65536
 
 struct gp_report_model {
@@ -180,6 +191,9 @@ struct gp_report_model {
     uint64_t live_bytes[GP_MEM_KIND_COUNT];
     uint64_t live_count[GP_MEM_KIND_COUNT];
     uint64_t device_total_bytes; /* largest device total seen in MEMINFO/OOM, 0 = unknown */
+    /* Device memory held per GPU: [0] = device not known, [d + 1] = device d (ordinals past
+     * GP_REPORT_DEVICES - 1 share the last slot). Peak times absolute. */
+    struct gp_report_dev_mem dev_mem[GP_REPORT_DEVICES + 1];
     struct gp_report_pools pools;
     /* One map per name space: pointers (device, managed, pinned host), cuMemCreate
      * handles, reserved address ranges, mappings. The same number can live in several. */
@@ -188,6 +202,8 @@ struct gp_report_model {
     struct gp_report_module *modules;
     size_t nmodules, modules_cap;
     uint64_t modules_ignored;       /* beyond GP_REPORT_MAX_MODULES */
+    struct gp_report_info *info;    /* INFO records, latest value per key, in order of first use */
+    size_t ninfo;
     struct gp_trace_reader *reader; /* kept open for its stack node table */
     struct gp_report_observer obs[GP_REPORT_MAX_OBSERVERS];
     size_t nobs;
@@ -202,6 +218,8 @@ void gp_report_model_free(struct gp_report_model *m);
 /* Instruction pointers of a stack, innermost first; returns how many (at most max). */
 size_t gp_report_model_stack(const struct gp_report_model *m, uint32_t stack, uint64_t *ips,
                              size_t max);
+/* The latest value of an INFO key, NULL when the trace has none. */
+const char *gp_report_model_info(const struct gp_report_model *m, const char *key);
 /* Nanoseconds since the trace started (the header's monotonic time), never negative. */
 uint64_t gp_report_model_rel_ns(const struct gp_report_model *m, uint64_t abs_ns);
 
@@ -364,20 +382,62 @@ struct gp_report_copy_stat {
     uint64_t count, bytes, time_ns;
 };
 
-struct gp_report_interval {
-    uint64_t start, end;
-    uint32_t lane;
-    uint8_t type; /* GP_REC_KERNEL, GP_REC_MEMCPY, GP_REC_MEMSET */
-};
-
 struct gp_report_range { /* an NVTX range */
     uint64_t start, end, id;
     uint32_t name_id;
 };
 
 #define GP_REPORT_IDLE_GAPS 5
-#define GP_REPORT_MAX_INTERVALS (1u << 24) /* kept for the busy share and the timeline */
-#define GP_REPORT_MAX_RANGES 100000
+#define GP_REPORT_MAX_RANGES 100000    /* complete ranges kept in trace order (--perfetto) */
+#define GP_REPORT_MAX_OPEN_RANGES 4096 /* started, not yet ended; past it a start is ignored */
+#define GP_REPORT_MAX_RANGE_NAMES 4096 /* distinct range names with their last range */
+#define GP_REPORT_MAX_LANES 1024       /* (device, stream) pairs with their own figures */
+#define GP_REPORT_MAX_GPUS 64          /* devices with their own figures */
+
+/* The union of time intervals that arrive nearly, not exactly, in time order (CUPTI hands
+ * over one buffer at a time), in memory bounded by `window`, not by the number of intervals.
+ * Held: a sorted set of merged disjoint intervals (at most 2 * window) and a batch of
+ * intervals that arrived behind the set's last start (at most window), merged into the set
+ * when full. After a merge, the set's front is retired (its length added to busy_ns, the
+ * gap before it weighed against the longest) while more than window intervals are held or
+ * while it ends GP_REPORT_BUSY_MARGIN_NS before the newest start. An interval starting
+ * before the retired point cannot be merged exactly: that part is assumed busy-overlapping
+ * and counted in approx_ns, so the true union lies in [busy_ns, busy_ns + approx_ns].
+ * Exact (approx_ns 0) for any input whose stragglers arrive within those bounds. */
+#define GP_REPORT_BUSY_WINDOW 65536       /* all devices together */
+#define GP_REPORT_BUSY_DEV_WINDOW 16384   /* each device */
+#define GP_REPORT_BUSY_MARGIN_NS UINT64_C(10000000000)
+struct gp_report_span {
+    uint64_t start, end;
+};
+struct gp_report_busy {
+    struct gp_report_span *set; /* sorted by start, disjoint, not touching */
+    size_t n, set_cap;
+    struct gp_report_span *batch; /* arrived behind set[n-1].start, in no order */
+    size_t nbatch, batch_cap;
+    size_t window;
+    int keep_gaps;
+    int retired_any;
+    uint64_t retired_to;   /* everything before it is final */
+    uint64_t newest_start;
+    uint64_t busy_ns;      /* after gp_report_busy_finish: the whole union */
+    uint64_t approx_ns;    /* activity time that could only be approximated */
+    uint64_t mem_peak;     /* most bytes the two arrays took at once */
+    struct gp_report_range gaps[GP_REPORT_IDLE_GAPS]; /* longest first (keep_gaps) */
+    size_t ngaps;
+};
+void gp_report_busy_init(struct gp_report_busy *b, size_t window, int keep_gaps);
+/* [start, end) of one activity (end > start). -ENOMEM, else 0. */
+int gp_report_busy_add(struct gp_report_busy *b, uint64_t start, uint64_t end);
+/* Retires everything: busy_ns, gaps and approx_ns are final. */
+int gp_report_busy_finish(struct gp_report_busy *b);
+void gp_report_busy_fini(struct gp_report_busy *b);
+
+struct gp_report_range_name { /* one NVTX range name */
+    uint32_t name_id;
+    uint64_t count;               /* complete ranges of this name */
+    struct gp_report_range last;  /* the complete one that started last */
+};
 
 struct gp_report_kernels {
     int have_status;
@@ -387,30 +447,49 @@ struct gp_report_kernels {
     uint32_t by_name_cap;
     struct gp_report_kernel_stat *top; /* after finish: by total time, at most top_max */
     size_t ntop, distinct, top_max;
-    struct gp_report_lane *lanes;
+    struct gp_report_lane *lanes; /* in order of first use */
     size_t nlanes, lanes_cap;
+    uint64_t lanes_lost; /* activities past GP_REPORT_MAX_LANES lanes (in the totals only) */
     struct gp_report_gpu *gpus;
     size_t ngpus, gpus_cap;
+    uint64_t gpus_lost;  /* activities past GP_REPORT_MAX_GPUS devices (in the totals only) */
     struct gp_report_copy_stat memcpy[GP_REPORT_COPY_KINDS], memset;
     uint64_t markers, syncs, sync_ns, overheads, overhead_ns, ext_corrs;
     uint64_t gpu_allocs, gpu_frees, gpu_alloc_bytes, pool_ops; /* CUPTI's view of memory */
     uint64_t dropped_records;
-    struct gp_report_interval *iv; /* sorted by start after finish */
-    size_t niv, iv_cap;
-    uint64_t iv_lost; /* past GP_REPORT_MAX_INTERVALS: the busy share covers the rest */
-    struct gp_report_range *ranges; /* complete NVTX ranges, in order of their end */
+    struct gp_report_busy busy;      /* all devices */
+    struct gp_report_busy *dev_busy; /* per device, parallel to gpus */
+    struct gp_report_range *ranges;  /* the first complete NVTX ranges, in order of their end */
     size_t nranges, ranges_cap;
-    struct gp_report_range *open; /* started, not ended */
+    uint64_t nranges_total;          /* complete ranges, all of them */
+    struct gp_report_range *open;    /* started, not ended */
     size_t nopen, open_cap;
+    uint64_t open_lost;              /* starts ignored past GP_REPORT_MAX_OPEN_RANGES */
+    struct gp_report_range_name *names; /* in order of first complete range */
+    size_t nnames, names_cap;
+    uint32_t *name_slots;            /* hash of name ids -> index + 1 into names */
+    uint64_t names_lost;             /* complete ranges whose name found no place */
     uint64_t first_ns, last_ns; /* first start and last end of a timed activity, 0 = none */
     uint64_t wall_ns;           /* trace start to the later of the last event and activity */
-    uint64_t busy_ns;
+    uint64_t busy_ns;           /* union of all timed activity (busy.busy_ns) */
+    uint64_t busy_approx_ns;    /* time that could only be approximated (largest of busy
+                                 * and dev_busy approx_ns): the union may be that much more */
     struct gp_report_range gaps[GP_REPORT_IDLE_GAPS]; /* longest idle stretches, longest first */
     size_t ngaps;
 };
 
 int gp_report_kernels_attach(struct gp_report_kernels *k, struct gp_report_model *m, size_t top);
 void gp_report_kernels_fini(struct gp_report_kernels *k);
+/* Bytes the analysis holds now (its arrays' capacities): bounded by the summary's size,
+ * never by the number of activities. */
+size_t gp_report_kernels_mem_bytes(const struct gp_report_kernels *k);
+/* The last complete NVTX range named name (0), or -ENOENT with a one-line reason in err
+ * naming it and listing up to 5 names that exist (trace strings made printable). */
+int gp_report_kernels_find_range(const struct gp_report_kernels *k, const struct gp_report_model *m,
+                                 const char *name, struct gp_report_range *out, char *err,
+                                 size_t errlen);
+/* The most frequent range name's last complete range (ties: the name seen first); 0 if none. */
+int gp_report_kernels_step_range(const struct gp_report_kernels *k, struct gp_report_range *out);
 /* "recording", "off", "no_cupti", "busy", "failed", "stopped"; "unknown" otherwise. */
 const char *gp_report_act_state_name(unsigned state);
 /* A CUPTI memcpy kind as a direction ("HtoD", "DtoH", "DtoD", ...), "?" when unknown. */
@@ -452,6 +531,7 @@ void gp_report_events_fini(struct gp_report_events *e);
 
 /* ---- "multi.c": a job of several processes (several traces or a directory) -------- */
 struct gp_report;
+#define GP_REPORT_PROC_GPUS 16
 struct gp_report_proc { /* one process, from its loaded report */
     char *path, *host, *label;
     uint32_t pid;
@@ -461,6 +541,14 @@ struct gp_report_proc { /* one process, from its loaded report */
     uint64_t peak_bytes, peak_rel_ns, peak_wall_ns; /* device memory */
     uint64_t device_total;
     uint64_t ooms, first_oom_wall_ns, first_oom_rel_ns, first_oom_requested; /* 0 = none */
+    struct gp_report_proc_gpu { /* device memory per GPU this process used, by ordinal */
+        int32_t device;         /* -1 = not known */
+        uint64_t peak_bytes, peak_rel_ns;
+    } gpus[GP_REPORT_PROC_GPUS];
+    unsigned ngpus;
+    uint64_t gpus_more; /* GPUs past GP_REPORT_PROC_GPUS */
+    int has_allocated;  /* the PyTorch adapter ran: allocated_peak is PyTorch's */
+    uint64_t allocated_peak;
 };
 struct gp_report_multi {
     struct gp_report_proc *v; /* in the order added */
@@ -469,6 +557,15 @@ struct gp_report_multi {
     size_t max_i, min_i; /* largest and smallest device peak */
     uint64_t mean_peak;
     double imbalance; /* largest peak / mean peak (1.0 = even) */
+    struct gp_report_job_gpu { /* one GPU of the job: a (host, device) pair */
+        const char *host;       /* a process's host string */
+        int32_t device;
+        size_t processes;       /* processes that used it */
+        uint64_t max_peak;      /* the largest single process's peak on it */
+        size_t max_i;           /* that process */
+        uint64_t sum_peaks;     /* upper bound of what it held at once */
+    } *gpus;
+    size_t ngpus;
 };
 /* The traces in dir named gpuprof*.gz, sorted by name (malloc'd; free with free_list). */
 int gp_report_multi_list_dir(const char *dir, char ***out, size_t *n);
@@ -524,6 +621,64 @@ struct gp_report_tc_total {
 };
 #define GP_REPORT_TC_MAX_SITES 4096
 #define GP_REPORT_TC_MAX_PREC 16
+
+/* Layer 3, "kernel_names.c": a kernel's name classified by the project's table
+ * (docs/tensor-cores.md). rule and reason are static strings. */
+enum gp_report_kclass { GP_KC_UNKNOWN = 0, GP_KC_TENSOR = 1, GP_KC_CUDA_CORE = 2, GP_KC_CLASSES };
+struct gp_report_kverdict {
+    unsigned cls;       /* enum gp_report_kclass */
+    const char *rule;   /* the rule that matched ("none" when none did) */
+    const char *reason; /* what the rule means, with its source */
+};
+void gp_report_kernel_classify(const char *name, struct gp_report_kverdict *v);
+const char *gp_report_kclass_name(unsigned cls); /* "tensor", "cuda-core", "unknown" */
+/* Reads kernel names one per line and prints "name<TAB>class<TAB>rule: reason" per line
+ * (the name with control characters escaped); 0 or -EIO. */
+int gp_report_classify_kernels(FILE *in, FILE *out);
+
+/* Layer 4, "sass.c": Tensor Core instructions in a cubin, per kernel, counted from the
+ * disassembly of nvdisasm (or cuobjdump -sass) run without a shell. */
+enum gp_report_sass_op { /* counted instruction families */
+    GP_SASS_HMMA, GP_SASS_IMMA, GP_SASS_DMMA, GP_SASS_BMMA, GP_SASS_QMMA, GP_SASS_OMMA,
+    GP_SASS_HGMMA, GP_SASS_IGMMA, GP_SASS_QGMMA, GP_SASS_BGMMA, GP_SASS_UTCMMA,
+    GP_SASS_FFMA, GP_SASS_HFMA2, GP_SASS_DFMA, GP_SASS_OPS
+};
+#define GP_SASS_FIRST_CC GP_SASS_FFMA /* ops before it are Tensor Core ops */
+struct gp_report_sass_func {
+    char *name;                     /* as the disassembler prints it (mangled) */
+    uint64_t count[GP_SASS_OPS];
+    uint64_t instructions;          /* all instructions of the function */
+    unsigned cls;                   /* enum gp_report_kclass */
+    char verdict[96];               /* "tensor (HMMA x 64)", "cuda-core (FFMA x 3)", ... */
+};
+struct gp_report_sass {
+    struct gp_report_sass_func *v;
+    size_t n, cap;
+    char tool[256]; /* the disassembler that was run */
+};
+const char *gp_report_sass_op_name(unsigned op); /* "HMMA", ..., "UTC*MMA", "FFMA" */
+/* Counts the instructions of an nvdisasm or cuobjdump -sass listing (FILE, in order). */
+int gp_report_sass_parse(FILE *listing, struct gp_report_sass *out);
+/* The disassembler to use: $GPUPROF_NVDISASM, nvdisasm on PATH, $CUDA_HOME/bin,
+ * /usr/local/cuda/bin, the pip wheels (nvidia/cu13/bin, nvidia/cuda_nvdisasm/bin under
+ * $PYTHONPATH and the usual site-packages), then cuobjdump in the same places.
+ * 0 with the path in buf, or -ENOENT. */
+int gp_report_sass_find_tool(char *buf, size_t len);
+/* Disassembles cubin_path with tool (NULL: gp_report_sass_find_tool) and counts per
+ * function. Negative errno with a one-line reason in err: -ENOENT no disassembler,
+ * -EINVAL it failed on the file. */
+int gp_report_sass_count(const char *cubin_path, const char *tool, struct gp_report_sass *out,
+                         char *err, size_t errlen);
+void gp_report_sass_fini(struct gp_report_sass *s);
+
+/* Layer 3 over a trace: GPU time of each distinct kernel by its name's class. */
+struct gp_report_tc_kernel {
+    uint32_t name_id; /* string id in the trace (the view resolves it) */
+    struct gp_report_kverdict verdict;
+    uint64_t calls, time_ns;
+};
+#define GP_REPORT_TC_TEXT_KERNELS 10 /* kernels listed per class in the text view */
+
 struct gp_report_tensor {
     uint64_t calls;
     double flops;
@@ -533,6 +688,12 @@ struct gp_report_tensor {
     struct gp_report_tc_site *sites; /* after finish: by FLOPs, largest first */
     size_t nsites, sites_cap;
     uint64_t sites_lost; /* calls past GP_REPORT_TC_MAX_SITES sites (counted in the totals) */
+    /* layer 3, from KERNEL records */
+    struct gp_report_tc_kernel *kernels; /* replay: by name id; after finish: by time */
+    size_t nkernels, kernels_cap;        /* after finish: distinct kernels */
+    uint64_t kernel_calls[GP_KC_CLASSES], kernel_ns[GP_KC_CLASSES];
+    uint64_t gemm_time_ns; /* tensor + cuda-core: the GEMM/conv kernels the table knows */
+    double tc_fraction;    /* tensor / gemm_time_ns; 0 when gemm_time_ns is 0 */
 };
 int gp_report_tensor_attach(struct gp_report_tensor *t, struct gp_report_model *m);
 void gp_report_tensor_fini(struct gp_report_tensor *t);
@@ -541,23 +702,47 @@ void gp_report_tensor_fini(struct gp_report_tensor *t);
 /* Allocated = bytes in blocks PyTorch handed to tensors (ALLOC until FREE_REQUESTED),
  * replayed per event; reserved = what the process holds from the driver (the model's
  * device memory), and PyTorch's share of it (its segments). Non-PyTorch memory = device
- * memory held by the process outside PyTorch's segments (cuBLAS workspaces, NCCL, ...). */
+ * memory held by the process outside PyTorch's segments (cuBLAS workspaces, NCCL, ...).
+ * Whole-run figures (peak_*) are the largest of any one device: what has to fit in it. */
 #define GP_REPORT_TORCH_DEVICES 64 /* device ordinals beyond this are folded into the last */
 
 struct gp_report_torch_dev {
     int used;
     uint64_t allocated, allocated_peak, allocated_peak_ns; /* replayed; absolute time */
+    uint64_t allocated_peak_replayed;     /* before the cross-check with the stat peak */
     uint64_t segments;                    /* PyTorch's reserved (its segments), replayed */
     uint64_t segments_peak;
     uint64_t frag_peak;                   /* max of segments - allocated */
+    uint64_t alloc_base, seg_base; /* bytes held before the history started (AT_START stats)
+                                    * that no replayed event accounts for; frees of unknown
+                                    * blocks take from them, never below 0 */
     uint64_t stat[GP_TSTAT_COUNT];        /* latest TORCH_STAT value of each, 0 = none */
     uint8_t have_stat[GP_TSTAT_COUNT];
 };
+
+/* Which of an OOM's optional numbers are known (gp_report_torch_oom.have). */
+enum {
+    GP_TORCH_HAVE_SEGMENT = 1 << 0,
+    GP_TORCH_HAVE_TOTAL = 1 << 1,
+    GP_TORCH_HAVE_FREE = 1 << 2,
+    GP_TORCH_HAVE_INACTIVE = 1 << 3,
+    GP_TORCH_HAVE_LARGEST = 1 << 4,
+    GP_TORCH_HAVE_OTHER = 1 << 5,
+};
+
+/* One line of advice computed from an OOM's numbers. */
+struct gp_report_torch_advice {
+    const char *kind; /* static: "batch_size", "expandable_segments", "activations",
+                       * "other_memory", "other_processes" */
+    char text[400];
+};
+#define GP_REPORT_TORCH_MAX_ADVICE 5
 
 struct gp_report_torch_oom {
     uint64_t time_ns; /* absolute */
     int32_t device;
     uint32_t stack;   /* the failing allocation's Python stack */
+    unsigned have;    /* GP_TORCH_HAVE_* */
     uint64_t request, segment_request;     /* rounded tensor bytes; segment tried (0 = unknown) */
     uint64_t device_total, device_free;    /* 0 = unknown */
     uint64_t allocated, reserved;          /* PyTorch's, at the OOM */
@@ -570,9 +755,12 @@ struct gp_report_torch_oom {
     int recovered;            /* PyTorch allocations went on after it */
     int fatal;                /* the process died of it (adapter said so, or last + no more allocations) */
     struct gp_report_site_list sites; /* live PyTorch allocations by Python stack */
+    struct gp_report_torch_advice advice[GP_REPORT_TORCH_MAX_ADVICE];
+    size_t nadvice;
 };
 
 #define GP_REPORT_TORCH_MAX_OOMS 100 /* beyond this counted only */
+#define GP_REPORT_TORCH_GROWTH_NS UINT64_C(5000000000) /* "the seconds before" an OOM */
 
 struct gp_report_torch {
     int present;             /* the adapter ran: any TORCH or TORCH_STAT record */
@@ -581,6 +769,7 @@ struct gp_report_torch {
     uint64_t history_lost;   /* latest HISTORY_LOST stat (events the adapter missed) */
     uint32_t torch_version;  /* major * 10000 + minor * 100 + patch, 0 = unknown */
     int expandable, backend_async; /* allocator settings, -1 = unknown */
+    uint64_t label_batch;    /* N of "batch=N" in the trace's label, 0 = none */
     struct gp_report_torch_dev dev[GP_REPORT_TORCH_DEVICES];
     /* Over all devices: */
     uint64_t peak_allocated_bytes;     /* allocated peak (replayed; the stat peak if larger) */
@@ -598,11 +787,21 @@ struct gp_report_torch {
     struct gp_report_livemap segs;
     struct gp_report_sites sites;
     size_t top;
+    void *priv;
 };
 
 int gp_report_torch_attach(struct gp_report_torch *t, struct gp_report_model *m, size_t top,
                            int series);
 void gp_report_torch_fini(struct gp_report_torch *t);
+/* N of the one whitespace-separated "batch=N" word of a label (N 1..10^9, no leading zeros,
+ * as `gpuprof-report fit` reads it); 0 when none, several or malformed. */
+uint64_t gp_report_torch_label_batch(const char *label);
+/* "view_torch.c": the "PyTorch memory" and "Out of memory (PyTorch)" text sections (only
+ * when the adapter ran) and the JSON "torch" object (null when it did not). */
+struct gp_report;
+struct gp_report_json;
+int gp_report_view_text_torch(FILE *f, struct gp_report *r);
+int gp_report_view_json_torch(struct gp_report_json *j, struct gp_report *r);
 
 struct gp_report {
     struct gp_report_model *model;
@@ -663,6 +862,88 @@ void gp_report_json_double(struct gp_report_json *j, const char *key, double v);
 /* Escapes s as a JSON string literal (quotes included). */
 void gp_report_json_write_escaped(FILE *f, const char *s);
 
+/* ---- "fit.c": the batch-size advisor (gpuprof-report fit, docs/views.md) --------- */
+/* --quiet: no progress messages on stderr (errors and warnings still go there). Defined in
+ * fit.c so that any part of the report library can read it. */
+extern int gp_report_quiet;
+
+/* Which peak a fit uses: PyTorch's allocated peak when the adapter ran in every run, else
+ * the device memory the shim saw the process hold (reserved). */
+enum gp_report_fit_source { GP_FIT_RESERVED = 0, GP_FIT_ALLOCATED = 1 };
+
+struct gp_report_fit_point {
+    char *file; /* the trace as given (owned by the fit) */
+    uint64_t batch;
+    uint64_t peak_bytes;     /* the peak the fit used (set by gp_report_fit_solve) */
+    uint64_t allocated_peak; /* PyTorch's allocated peak (torch only) */
+    uint64_t reserved_peak;  /* device memory held by the process, at most */
+    uint64_t frag_bytes;     /* PyTorch's reserved - allocated: the largest gap seen, at most
+                              * reserved peak - allocated peak */
+    uint64_t frag_reserved;  /* PyTorch's reserved peak */
+    uint64_t device_total;   /* 0 = unknown */
+    int torch;               /* the adapter ran */
+    int truncated;
+};
+
+/* Fractions are kept in units of 1/10000 so the stated inequality holds exactly. */
+#define GP_REPORT_FIT_UNITS 10000u
+#define GP_REPORT_FIT_HEADROOM_DEFAULT 500u /* 5% */
+#define GP_REPORT_FIT_MAX_BATCH_INPUT 1000000000u
+
+struct gp_report_fit {
+    struct gp_report_fit_point *v;
+    size_t n, cap;
+    /* settings (before gp_report_fit_solve) */
+    uint64_t device_total_opt; /* --device-total, 0 = from the traces */
+    uint32_t headroom_base;    /* --headroom in 1/10000 (init: 5%) */
+    /* results */
+    int source;                /* enum gp_report_fit_source, the same for every point */
+    size_t ndistinct;          /* distinct batch sizes */
+    double fixed, per_sample;  /* least-squares line, bytes */
+    int64_t fixed_bytes, per_sample_bytes; /* rounded to whole bytes: max_batch uses these */
+    uint64_t residual_bytes;   /* largest |peak - line| (0 with two batch sizes) */
+    uint64_t max_peak;
+    int linear;
+    int nonlinear_residual;    /* the residual is over 2% of the largest peak */
+    int nonlinear_quadratic;   /* a quadratic term fits clearly better: +1 grows faster than
+                                * linearly, -1 slower, 0 no */
+    uint32_t frag_units;       /* largest frag_bytes / frag_reserved, rounded up (allocated
+                                * peaks only: a reserved peak includes it) */
+    uint32_t headroom_units;   /* headroom_base + frag_units, at most GP_REPORT_FIT_UNITS */
+    uint64_t device_total;     /* the one used */
+    int totals_differ;         /* runs saw different device totals (the smallest is used) */
+    uint64_t usable_bytes;     /* floor(device_total * (1 - headroom)) */
+    int have_max;              /* per_sample_bytes > 0: max_batch is meaningful */
+    uint64_t max_batch;        /* largest b with fixed + per_sample * b <= usable (0 = none) */
+};
+
+void gp_report_fit_init(struct gp_report_fit *f);
+void gp_report_fit_fini(struct gp_report_fit *f);
+/* The N of the one "batch=N" token (whitespace-separated) of label: 1 found, 0 none,
+ * -EINVAL a malformed or repeated one (the reason in err). */
+int gp_report_fit_parse_label(const char *label, uint64_t *batch, char *err, size_t errlen);
+/* Command-line values: bytes as "85899345920", "80GiB", "80G" (K M G T: powers of 1024,
+ * "iB" or "B" after them optional), 0 when malformed; batch sizes as "8,16,32" into *v
+ * (malloc'd), their count, or -1 when malformed. */
+uint64_t gp_report_fit_parse_bytes(const char *s);
+int gp_report_fit_parse_batches(const char *s, uint64_t **v);
+/* Adds a point (file copied). */
+int gp_report_fit_add_point(struct gp_report_fit *f, const struct gp_report_fit_point *p);
+/* Reads the trace at path and adds its point; batch 0 = from its label. On failure err
+ * holds a one-line reason that names path and says what to do. */
+int gp_report_fit_add_trace(struct gp_report_fit *f, const char *path, uint64_t batch, char *err,
+                            size_t errlen);
+/* Fits the line and the largest batch. -EDOM: fewer than two distinct batch sizes;
+ * -ENODATA: no device total; err says why. */
+int gp_report_fit_solve(struct gp_report_fit *f, char *err, size_t errlen);
+
+/* "view_fit.c": the fit for people, for scripts (docs/json-schema.md "Batch-size fit"),
+ * and drawn by gnuplot (points, line, usable memory). -EIO if writing failed. */
+int gp_report_view_fit_text(FILE *out, const struct gp_report_fit *f);
+int gp_report_view_fit_json(FILE *out, const struct gp_report_fit *f);
+int gp_report_view_fit_plot(const char *path, const struct gp_report_fit *f, char *err,
+                            size_t errlen);
+
 /* ---- views ------------------------------------------------------------------------ */
 #define GP_REPORT_JSON_SCHEMA_VERSION 1
 
@@ -675,6 +956,12 @@ void gp_report_view_json_kernels(struct gp_report_json *j, const struct gp_repor
 /* "view_tensor.c": the Tensor Cores section of each (text only when library calls exist). */
 int gp_report_view_text_tensor(FILE *f, struct gp_report *r);
 int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r);
+
+/* "view_env.c": the run's environment (INFO records). The driver check: 1 with a one-line
+ * warning in buf when the driver is older than the program's CUDA runtime, else 0. */
+int gp_report_env_driver_check(const struct gp_report_model *m, char *buf, size_t len);
+int gp_report_view_text_env(FILE *f, const struct gp_report *r);
+void gp_report_view_json_env(struct gp_report_json *j, const struct gp_report *r);
 
 /* "view_plot.c": device memory over time drawn by gnuplot into path (.png or .svg). */
 enum gp_report_plot_format { GP_REPORT_PLOT_NONE = 0, GP_REPORT_PLOT_PNG, GP_REPORT_PLOT_SVG };
@@ -697,6 +984,8 @@ struct gp_report_window {
     uint64_t from_ns, to_ns; /* since the trace start */
     const char *range;       /* --range NAME: the last complete NVTX range of that name
                               * (from/to unset), NULL = none */
+    const char *trace;       /* the trace file, which --plot-timeline reads a second time for
+                              * the window's boxes; NULL = found among the open files */
 };
 int gp_report_view_timeline(const char *path, const struct gp_report *r,
                             const struct gp_report_window *win, char *err, size_t errlen);

@@ -140,10 +140,34 @@ static int write_memory(struct gp_report_json *j, struct gp_report *r)
     rc = write_sites(j, r, "leaked_sites", dev_leaks);
     if (rc < 0)
         return rc;
+    gp_report_json_array_begin(j, "devices"); /* device memory held per GPU */
+    for (unsigned d = 0; d <= GP_REPORT_DEVICES; d++) {
+        const struct gp_report_dev_mem *dm = &m->dev_mem[d];
+        if (dm->peak == 0)
+            continue;
+        gp_report_json_object_begin(j, NULL);
+        if (d == 0)
+            gp_report_json_null(j, "device");
+        else
+            gp_report_json_u64(j, "device", d - 1);
+        gp_report_json_u64(j, "peak_reserved_bytes", dm->peak);
+        gp_report_json_u64(j, "peak_time_ns", gp_report_model_rel_ns(m, dm->peak_ns));
+        gp_report_json_u64(j, "reserved_at_exit_bytes", dm->live);
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_array_end(j);
     if (m->device_total_bytes)
         gp_report_json_u64(j, "device_total_bytes", m->device_total_bytes);
     else
         gp_report_json_null(j, "device_total_bytes");
+    /* PyTorch's view (analysis_torch.c); null when its adapter did not run. */
+    if (r->torch.present) {
+        gp_report_json_u64(j, "peak_allocated_bytes", r->torch.peak_allocated_bytes);
+        gp_report_json_u64(j, "peak_fragmentation_bytes", r->torch.peak_fragmentation_bytes);
+    } else {
+        gp_report_json_null(j, "peak_allocated_bytes");
+        gp_report_json_null(j, "peak_fragmentation_bytes");
+    }
 
     gp_report_json_object_begin(j, "by_kind");
     for (unsigned k = 0; k < GP_MEM_KIND_COUNT; k++) {
@@ -210,6 +234,7 @@ int gp_report_view_json(FILE *f, struct gp_report *r)
     gp_report_json_object_begin(&j, NULL);
     gp_report_json_u64(&j, "schema_version", GP_REPORT_JSON_SCHEMA_VERSION);
     write_run(&j, r->model);
+    gp_report_view_json_env(&j, r);
     write_events(&j, r->model);
     rc = write_memory(&j, r);
     if (rc == 0)
@@ -218,6 +243,8 @@ int gp_report_view_json(FILE *f, struct gp_report *r)
         return rc;
     gp_report_view_json_kernels(&j, r);
     rc = gp_report_view_json_tensor(&j, r);
+    if (rc == 0)
+        rc = gp_report_view_json_torch(&j, r);
     if (rc < 0)
         return rc;
     write_trace(&j, r->model);

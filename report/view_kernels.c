@@ -122,9 +122,14 @@ int gp_report_view_text_kernels(FILE *f, const struct gp_report *r)
     if (k->dropped_records)
         fprintf(f, "  warning: CUPTI dropped %" PRIu64 " activity records: GPU figures are lower bounds\n",
                 k->dropped_records);
-    if (k->iv_lost)
-        fprintf(f, "  note: the busy share covers the first %u activities; %" PRIu64 " more were counted only\n",
-                GP_REPORT_MAX_INTERVALS, k->iv_lost);
+    if (k->busy_approx_ns)
+        fprintf(f, "  note: %s of activity arrived too far out of time order to merge exactly: "
+                "GPU busy lies between the figure above and that much more\n",
+                fmt_dur(a, sizeof(a), k->busy_approx_ns));
+    if (k->lanes_lost || k->gpus_lost)
+        fprintf(f, "  note: %" PRIu64 " activities past %u streams or %u devices are in the totals only\n",
+                k->lanes_lost > k->gpus_lost ? k->lanes_lost : k->gpus_lost, GP_REPORT_MAX_LANES,
+                GP_REPORT_MAX_GPUS);
     return ferror(f) ? -EIO : 0;
 }
 
@@ -169,7 +174,7 @@ void gp_report_view_json_kernels(struct gp_report_json *j, const struct gp_repor
     gp_report_json_u64(j, "busy_ns", k->busy_ns);
     gp_report_json_u64(j, "wall_ns", k->wall_ns);
     gp_report_json_double(j, "busy_fraction", frac(k->busy_ns, k->wall_ns));
-    gp_report_json_bool(j, "busy_exact", k->iv_lost == 0);
+    gp_report_json_bool(j, "busy_exact", k->busy_approx_ns == 0);
     gp_report_json_u64(j, "first_ns", k->first_ns ? gp_report_model_rel_ns(m, k->first_ns) : 0);
     gp_report_json_u64(j, "last_ns", k->last_ns ? gp_report_model_rel_ns(m, k->last_ns) : 0);
     gp_report_json_u64(j, "dropped_records", k->dropped_records);

@@ -51,6 +51,23 @@ int gp_report_view_multi_text(FILE *f, const struct gp_report_multi *mu)
         fputs(p->truncated ? " (truncated)\n" : "\n", f);
     }
     fputc('\n', f);
+    if (mu->ngpus) {
+        fputs("Per GPU (device memory held; one process's largest peak, and the sum of the\n"
+              "peaks of all processes on it, the most they can have held at once):\n", f);
+        for (size_t g = 0; g < mu->ngpus; g++) {
+            const struct gp_report_job_gpu *jg = &mu->gpus[g];
+            fputs("  ", f);
+            gp_report_fputs_safe(f, jg->host);
+            if (jg->device >= 0)
+                fprintf(f, " GPU %" PRId32, jg->device);
+            else
+                fputs(" GPU ?", f);
+            fprintf(f, ": %zu process%s, largest %s (pid %" PRIu32 "), sum %s\n", jg->processes,
+                    jg->processes == 1 ? "" : "es", gp_report_fmt_bytes(a, sizeof(a), jg->max_peak),
+                    mu->v[jg->max_i].pid, gp_report_fmt_bytes(b, sizeof(b), jg->sum_peaks));
+        }
+        fputc('\n', f);
+    }
     if (mu->first_oom == SIZE_MAX) {
         fputs("Out of memory: no process ran out of device memory.\n", f);
     } else {
@@ -123,6 +140,22 @@ int gp_report_view_multi_json(FILE *f, const struct gp_report_multi *mu)
         } else {
             gp_report_json_null(&j, "first_oom");
         }
+        gp_report_json_array_begin(&j, "gpus");
+        for (unsigned k = 0; k < p->ngpus; k++) {
+            gp_report_json_object_begin(&j, NULL);
+            if (p->gpus[k].device >= 0)
+                gp_report_json_i64(&j, "device", p->gpus[k].device);
+            else
+                gp_report_json_null(&j, "device");
+            gp_report_json_u64(&j, "peak_reserved_bytes", p->gpus[k].peak_bytes);
+            gp_report_json_u64(&j, "peak_time_ns", p->gpus[k].peak_rel_ns);
+            gp_report_json_object_end(&j);
+        }
+        gp_report_json_array_end(&j);
+        if (p->has_allocated)
+            gp_report_json_u64(&j, "peak_allocated_bytes", p->allocated_peak);
+        else
+            gp_report_json_null(&j, "peak_allocated_bytes");
         gp_report_json_bool(&j, "truncated", p->truncated);
         gp_report_json_object_end(&j);
     }
@@ -138,6 +171,22 @@ int gp_report_view_multi_json(FILE *f, const struct gp_report_multi *mu)
     gp_report_json_u64(&j, "mean_peak_bytes", mu->mean_peak);
     gp_report_json_double(&j, "max_over_mean", mu->imbalance);
     gp_report_json_object_end(&j);
+    gp_report_json_array_begin(&j, "gpus");
+    for (size_t g = 0; g < mu->ngpus; g++) {
+        const struct gp_report_job_gpu *jg = &mu->gpus[g];
+        gp_report_json_object_begin(&j, NULL);
+        gp_report_json_string(&j, "host", jg->host);
+        if (jg->device >= 0)
+            gp_report_json_i64(&j, "device", jg->device);
+        else
+            gp_report_json_null(&j, "device");
+        gp_report_json_u64(&j, "processes", jg->processes);
+        gp_report_json_u64(&j, "max_peak_reserved_bytes", jg->max_peak);
+        gp_report_json_u64(&j, "max_peak_pid", mu->v[jg->max_i].pid);
+        gp_report_json_u64(&j, "sum_peak_reserved_bytes", jg->sum_peaks);
+        gp_report_json_object_end(&j);
+    }
+    gp_report_json_array_end(&j);
     gp_report_json_object_end(&j);
     gp_report_json_object_end(&j);
     fputc('\n', f);

@@ -6,6 +6,7 @@
  * on their own tracks. Complete events on one track must nest, so events that overlap
  * without nesting move to an extra track of the same stream ("stream 7 #2").
  * Timestamps are microseconds since the trace started, exact to the nanosecond.
+ * --from/--to or --range NAME (the last complete NVTX range of that name) cut it.
  * docs/views.md describes the output. */
 #include <errno.h>
 #include <inttypes.h>
@@ -334,6 +335,17 @@ int gp_report_view_perfetto(FILE *f, const struct gp_report *r, const struct gp_
     struct out o = {.f = f, .pid = m->run.pid, .t0 = m->run.monotonic_ns, .first = 1};
     o.from = win && win->from_ns != UINT64_MAX ? o.t0 + win->from_ns : 0;
     o.to = win && win->to_ns != UINT64_MAX ? o.t0 + win->to_ns : UINT64_MAX;
+    if (win && win->range) {
+        /* --range NAME: the last complete NVTX range of that name, as --plot-timeline */
+        struct gp_report_range g;
+        char err[512];
+        if (gp_report_kernels_find_range(&r->kernels, m, win->range, &g, err, sizeof(err)) < 0) {
+            fprintf(stderr, "gpuprof-report: %s\n", err);
+            return -ENOENT;
+        }
+        o.from = g.start;
+        o.to = g.end;
+    }
     struct tracks t = {0};
     struct lane *lanes = NULL;
     size_t nlanes = 0;

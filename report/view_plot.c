@@ -1,5 +1,8 @@
 /* view_plot.c — device memory over time, drawn by gnuplot: reserved bytes as a step
- * line, the device total as a horizontal line, OOM events as points.
+ * line, the device total as a horizontal line, OOM events as points; when PyTorch's adapter
+ * ran, also PyTorch's allocated bytes, the memory held outside PyTorch as a shaded band and
+ * PyTorch's OOMs. Each series holds the max and last value per bucket (series.c), so a
+ * spike shorter than a pixel still shows however long the run.
  * Safety: gnuplot runs as a child (fork + execvp, argv only, no shell) inside a private
  * mkdtemp directory. The script holds only fixed text and numbers and names files in
  * that directory by fixed relative names; no string from the trace or the command line
@@ -22,6 +25,9 @@
 
 static const char *const data_file = "reserved.dat";
 static const char *const oom_file = "oom.dat";
+static const char *const alloc_file = "allocated.dat";
+static const char *const nontorch_file = "nontorch.dat";
+static const char *const torch_oom_file = "torch_oom.dat";
 static const char *const script_file = "plot.gp";
 static const char *const log_file = "gnuplot.log";
 
@@ -120,9 +126,52 @@ out:
     return rc;
 }
 
+/* One of PyTorch's series as steps (each bucket's max, then its last value), with its OOM
+ * marks when oom_name is set; without, it is a band (closed down to zero). */
+static int write_steps(int dirfd, const char *name, const char *oom_name,
+                       const struct gp_report_series *s, uint64_t end_ns, struct plot_scale sc,
+                       int *have_oom)
+{
+    FILE *d = create_in(dirfd, name);
+    FILE *o = oom_name ? create_in(dirfd, oom_name) : NULL;
+    int rc = d && (o || !oom_name) ? 0 : -errno;
+    uint64_t last = 0;
+    if (rc < 0)
+        goto out;
+    fprintf(d, "0 0\n");
+    for (size_t i = 0; i < GP_REPORT_SERIES_BUCKETS; i++) {
+        const struct gp_report_bucket *b = &s->b[i];
+        uint64_t t0 = (uint64_t)i * s->width_ns, t1 = t0 + s->width_ns;
+        if (b->used) {
+            if (t1 > end_ns)
+                t1 = end_ns > t0 ? end_ns : t0;
+            fprintf(d, "%.9g %.6f\n%.9g %.6f\n", secs(t0), (double)b->max / sc.div, secs(t1),
+                    (double)b->last / sc.div);
+            last = b->last;
+        }
+        if (o && b->oom) {
+            fprintf(o, "%.9g %.6f\n", secs(t0 + s->width_ns / 2), (double)b->oom_live / sc.div);
+            *have_oom = 1;
+        }
+    }
+    fprintf(d, "%.9g %.6f\n", secs(end_ns), (double)last / sc.div);
+    if (!oom_name) /* a band: closed down to zero */
+        fprintf(d, "%.9g 0\n", secs(end_ns));
+out:
+    if (d && finish_file(d) < 0 && rc == 0)
+        rc = -EIO;
+    if (o && finish_file(o) < 0 && rc == 0)
+        rc = -EIO;
+    return rc;
+}
+
+struct torch_plot {
+    int on, have_oom;
+};
+
 static int write_script(int dirfd, enum gp_report_plot_format fmt, const char *out_name,
                         uint64_t end_ns, uint64_t total, double ymax, struct plot_scale sc,
-                        int have_oom)
+                        int have_oom, struct torch_plot tp)
 {
     FILE *f = create_in(dirfd, script_file);
     if (!f)
@@ -132,20 +181,30 @@ static int write_script(int dirfd, enum gp_report_plot_format fmt, const char *o
     else
         fputs("set terminal pngcairo size 1280,720 noenhanced\n", f);
     fprintf(f, "set output '%s'\n", out_name);
-    fputs("set title 'gpuprof: device memory reserved over time'\n"
-          "set xlabel 'time since start (s)'\n",
-          f);
+    fputs(tp.on ? "set title 'gpuprof: device memory over time (reserved, PyTorch allocated)'\n"
+                : "set title 'gpuprof: device memory reserved over time'\n", f);
+    fputs("set xlabel 'time since start (s)'\n", f);
     fprintf(f, "set ylabel 'device memory (%s)'\n", sc.label);
     fputs("set grid\nset key outside below horizontal\n", f);
     fprintf(f, "set xrange [0:%.9g]\n", secs(end_ns ? end_ns : 1000));
     fprintf(f, "set yrange [0:%.9g]\n", ymax > 0 ? ymax * 1.1 : 1.0);
-    fprintf(f, "plot '%s' using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'reserved'", data_file);
+    fputs("plot ", f);
+    if (tp.on)
+        fprintf(f, "'%s' using 1:2 with filledcurves y1=0 fs transparent solid 0.3 noborder "
+                   "lc rgb '#ff7f0e' title 'outside PyTorch', \\\n  ", nontorch_file);
+    fprintf(f, "'%s' using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'reserved'", data_file);
+    if (tp.on)
+        fprintf(f, ", \\\n  '%s' using 1:2 with steps lw 2 lc rgb '#2ca02c' title 'allocated (PyTorch)'",
+                alloc_file);
     if (total)
         fprintf(f, ", \\\n  %.6f with lines dt 2 lw 1 lc rgb '#d62728' title 'device total'",
                 (double)total / sc.div);
     if (have_oom)
         fprintf(f, ", \\\n  '%s' using 1:2 with points pt 7 ps 1.5 lc rgb '#ff7f0e' title 'OOM'",
                 oom_file);
+    if (tp.have_oom)
+        fprintf(f, ", \\\n  '%s' using 1:2 with points pt 9 ps 1.5 lc rgb '#d62728' "
+                   "title 'OOM (PyTorch)'", torch_oom_file);
     fputs("\nunset output\n", f);
     return finish_file(f);
 }
@@ -279,7 +338,10 @@ int gp_report_view_plot(const char *path, const struct gp_report *r, char *err, 
 {
     enum gp_report_plot_format fmt = gp_report_plot_format_of(path);
     const char *out_name = fmt == GP_REPORT_PLOT_SVG ? "out.svg" : "out.png";
-    const char *names[] = { data_file, oom_file, script_file, log_file, out_name };
+    const char *names[] = { data_file, oom_file, alloc_file, nontorch_file, torch_oom_file,
+                            script_file, log_file, out_name };
+    const struct gp_report_torch *t = &r->torch;
+    struct torch_plot tp = { .on = t->present && t->allocated_series && t->non_torch_series };
     const struct gp_report_series *s = r->timeline.series;
     const struct gp_report_model *m = r->model;
     char dir[4096];
@@ -306,12 +368,29 @@ int gp_report_view_plot(const char *path, const struct gp_report *r, char *err, 
     }
 
     uint64_t end_ns = gp_report_model_rel_ns(m, m->run.last_ns);
-    uint64_t ymax = s->max_value > m->device_total_bytes ? s->max_value : m->device_total_bytes;
+    uint64_t total = m->device_total_bytes > t->device_total_bytes ? m->device_total_bytes
+                                                                   : t->device_total_bytes;
+    uint64_t ymax = s->max_value > total ? s->max_value : total;
+    if (tp.on) { /* PyTorch's events may end after the shim's last one */
+        const struct gp_report_series *ts[] = { t->allocated_series, t->non_torch_series };
+        for (size_t k = 0; k < 2; k++) {
+            if (ts[k]->max_value > ymax)
+                ymax = ts[k]->max_value;
+            for (size_t i = 0; i < GP_REPORT_SERIES_BUCKETS; i++)
+                if (ts[k]->b[i].used && (i + 1) * ts[k]->width_ns > end_ns)
+                    end_ns = (i + 1) * ts[k]->width_ns;
+        }
+    }
     struct plot_scale sc = scale_for(ymax);
     rc = write_data(dirfd, s, end_ns, sc, &have_oom);
+    if (rc == 0 && tp.on)
+        rc = write_steps(dirfd, alloc_file, torch_oom_file, t->allocated_series, end_ns, sc,
+                         &tp.have_oom);
+    if (rc == 0 && tp.on)
+        rc = write_steps(dirfd, nontorch_file, NULL, t->non_torch_series, end_ns, sc, NULL);
     if (rc == 0)
-        rc = write_script(dirfd, fmt, out_name, end_ns, m->device_total_bytes,
-                          (double)ymax / sc.div, sc, have_oom);
+        rc = write_script(dirfd, fmt, out_name, end_ns, total, (double)ymax / sc.div, sc,
+                          have_oom, tp);
     if (rc < 0) {
         snprintf(err, errlen, "cannot write the plot data: %s", strerror(-rc));
         goto out;

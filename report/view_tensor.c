@@ -1,9 +1,12 @@
 /* view_tensor.c — the "Tensor Cores" section of the text and JSON views: layer-1 verdicts
- * per call site (analysis_tensor.c), with counts, FLOPs, the layer that decided and why.
- * The text section appears only when the trace has library calls; the JSON object is
- * always there (docs/json-schema.md, "tensor_cores"). Frames inside libgpuprof.so (the
- * hook itself) are left out of the stacks shown. */
+ * per call site (analysis_tensor.c), with counts, FLOPs, the layer that decided and why,
+ * and layer 3: GPU time on Tensor Core vs CUDA-core kernels by the kernel-name table.
+ * The text section appears only when the trace has library calls or GEMM/conv kernels the
+ * table knows; the JSON object is always there (docs/json-schema.md, "tensor_cores";
+ * docs/tensor-cores.md). Frames inside libgpuprof.so (the hook itself) are left out of the
+ * stacks shown. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -42,12 +45,61 @@ static void shape(FILE *f, const struct gp_report_tc_site *s)
         fprintf(f, " x%llu", (unsigned long long)s->batch);
 }
 
+static const char *kernel_name(const struct gp_report *r, uint32_t id)
+{
+    const char *s = id ? gp_trace_reader_string(r->model->reader, id) : NULL;
+    return s ? s : "(unnamed)";
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* Layer 3: GPU time by kernel-name class, and the longest kernels of each known class. */
+static void text_kernels(FILE *f, const struct gp_report *r)
+{
+    const struct gp_report_tensor *t = &r->tensor;
+    char a[32], b[32], c[32];
+    const uint64_t *ns = t->kernel_ns;
+    fprintf(f, "\nTensor Cores (layer 3: kernel names)\n");
+    fprintf(f, "  GEMM/conv kernels: %s of GPU time, %.1f%% on Tensor Core kernels (%s), "
+               "%.1f%% on CUDA-core kernels (%s)\n",
+            gp_report_fmt_secs(a, sizeof a, t->gemm_time_ns), 100.0 * t->tc_fraction,
+            gp_report_fmt_secs(b, sizeof b, ns[GP_KC_TENSOR]),
+            pct(ns[GP_KC_CUDA_CORE], t->gemm_time_ns),
+            gp_report_fmt_secs(c, sizeof c, ns[GP_KC_CUDA_CORE]));
+    fprintf(f, "  other kernels (not classified by name): %s\n",
+            gp_report_fmt_secs(a, sizeof a, ns[GP_KC_UNKNOWN]));
+    for (unsigned cls = GP_KC_TENSOR; cls <= GP_KC_CUDA_CORE; cls++) {
+        size_t shown = 0;
+        for (size_t i = 0; i < t->nkernels && shown < GP_REPORT_TC_TEXT_KERNELS; i++) {
+            const struct gp_report_tc_kernel *k = &t->kernels[i];
+            if (k->verdict.cls != cls)
+                continue;
+            shown++;
+            const char *raw = kernel_name(r, k->name_id);
+            char *dm = gp_report_demangle(raw);
+            fprintf(f, "    %-9s %s, %llu call%s  ", gp_report_kclass_name(cls),
+                    gp_report_fmt_secs(a, sizeof a, k->time_ns), (unsigned long long)k->calls,
+                    k->calls == 1 ? "" : "s");
+            gp_report_fputs_safe(f, dm ? dm : raw);
+            free(dm);
+            fprintf(f, "\n      why (layer kernel name): %s: %s\n", k->verdict.rule,
+                    k->verdict.reason);
+        }
+    }
+}
+
 int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
 {
     const struct gp_report_tensor *t = &r->tensor;
     static struct gp_report_frame frames[GP_TRACE_MAX_FRAMES];
-    if (t->calls == 0)
-        return 0;
+    if (t->calls == 0) {
+        if (t->gemm_time_ns)
+            text_kernels(f, r);
+        return ferror(f) ? -EIO : 0;
+    }
     fprintf(f, "\nTensor Cores (layer 1: what each library call asked for)\n");
     fprintf(f, "  %llu GEMM call%s, %.0f FLOP\n", (unsigned long long)t->calls,
             t->calls == 1 ? "" : "s", t->flops);
@@ -87,6 +139,8 @@ int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
     if (t->sites_lost)
         fprintf(f, "  %llu calls beyond %d sites are counted above but not listed\n",
                 (unsigned long long)t->sites_lost, GP_REPORT_TC_MAX_SITES);
+    if (t->gemm_time_ns)
+        text_kernels(f, r);
     return ferror(f) ? -EIO : 0;
 }
 
@@ -118,6 +172,50 @@ static int json_frames(struct gp_report_json *j, struct gp_report *r, uint32_t s
     }
     gp_report_json_array_end(j);
     return 0;
+}
+
+/* Layer 3 (docs/tensor-cores.md, "JSON"): the issue's three totals at the top, the
+ * per-class totals and every Tensor Core or CUDA-core kernel under "kernels". */
+static void json_kernels(struct gp_report_json *j, const struct gp_report *r)
+{
+    const struct gp_report_tensor *t = &r->tensor;
+    gp_report_json_u64(j, "gemm_time_ns", t->gemm_time_ns);
+    gp_report_json_u64(j, "tc_time_ns", t->kernel_ns[GP_KC_TENSOR]);
+    if (t->gemm_time_ns)
+        gp_report_json_double(j, "tc_fraction", t->tc_fraction);
+    else
+        gp_report_json_null(j, "tc_fraction");
+    gp_report_json_object_begin(j, "kernels");
+    gp_report_json_string(j, "layer", "kernel name");
+    gp_report_json_object_begin(j, "by_class");
+    for (unsigned c = 0; c < GP_KC_CLASSES; c++) {
+        gp_report_json_object_begin(j, gp_report_kclass_name(c));
+        gp_report_json_u64(j, "calls", t->kernel_calls[c]);
+        gp_report_json_u64(j, "time_ns", t->kernel_ns[c]);
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_object_end(j);
+    gp_report_json_array_begin(j, "list");
+    for (size_t i = 0; i < t->nkernels; i++) {
+        const struct gp_report_tc_kernel *k = &t->kernels[i];
+        if (k->verdict.cls == GP_KC_UNKNOWN)
+            continue;
+        const char *raw = kernel_name(r, k->name_id);
+        char *dm = gp_report_demangle(raw);
+        gp_report_json_object_begin(j, NULL);
+        gp_report_json_string(j, "name", dm ? dm : raw);
+        gp_report_json_string(j, "mangled", raw);
+        gp_report_json_string(j, "verdict", gp_report_kclass_name(k->verdict.cls));
+        gp_report_json_string(j, "layer", "kernel name");
+        gp_report_json_string(j, "rule", k->verdict.rule);
+        gp_report_json_string(j, "reason", k->verdict.reason);
+        gp_report_json_u64(j, "calls", k->calls);
+        gp_report_json_u64(j, "time_ns", k->time_ns);
+        gp_report_json_object_end(j);
+        free(dm);
+    }
+    gp_report_json_array_end(j);
+    gp_report_json_object_end(j);
 }
 
 int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r)
@@ -180,6 +278,7 @@ int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r)
     }
     gp_report_json_array_end(j);
     gp_report_json_u64(j, "sites_lost_calls", t->sites_lost);
+    json_kernels(j, r);
     gp_report_json_object_end(j);
     return 0;
 }

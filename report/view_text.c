@@ -264,13 +264,17 @@ static void print_warnings(FILE *f, const struct gp_report_model *m)
 int gp_report_view_text(FILE *f, struct gp_report *r)
 {
     print_run(f, r->model);
-    int rc = print_peaks(f, r);
+    int rc = gp_report_view_text_env(f, r);
+    if (rc == 0)
+        rc = print_peaks(f, r);
     if (rc == 0) {
         print_pools(f, r->model);
         rc = print_leaks(f, r);
     }
     if (rc == 0)
         rc = print_ooms(f, r);
+    if (rc == 0)
+        rc = gp_report_view_text_torch(f, r);
     if (rc == 0)
         rc = gp_report_view_text_kernels(f, r);
     if (rc == 0)

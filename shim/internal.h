@@ -41,6 +41,12 @@ GP_HIDDEN int gp_shim_parse_uint(const char *s, uint64_t *out);
  * sitecustomize.py; -1 otherwise. */
 GP_HIDDEN int gp_shim_python_dir(char *out, size_t len);
 
+/* ---- "env_info.c": INFO records about the run's environment ---------------- */
+GP_HIDDEN void gp_env_collect_cuda(void);                 /* program thread, after CUDA works */
+GP_HIDDEN int gp_env_write(struct gp_trace_writer *w);    /* writer thread: new INFO records */
+GP_HIDDEN void gp_env_trace_opened(void);                 /* writer thread: a new trace file */
+GP_HIDDEN void gp_env_forget(void);                       /* forked child */
+
 /* ---- "log.c": warnings on stderr, never stdout ---------------------------- */
 GP_HIDDEN void gp_shim_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -30,6 +30,7 @@ __attribute__((destructor)) static void gp_shim_fini(void) { gp_shim_atexit(); }
 static void gp_shim_atfork_child(void)
 {
     gp_shim_forget_tid();
+    gp_env_forget();
     if (atomic_load(&gp_shim_g.state) != GP_SHIM_ACTIVE)
         return;
     /* The parent's pending events belong to the parent's trace. The child starts a

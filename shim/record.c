@@ -242,6 +242,7 @@ void gp_shim_alloc_done(uint8_t api, uint8_t kind, int result, uint64_t size, co
         gp_shim_pool_note(api, pool);
     if (result == 0)
         gp_cupti_after_cuda_call(); /* the first starts CUPTI: CUDA is initialised by now */
+    gp_env_collect_cuda(); /* also after a failure: a driver too old for the runtime says so */
     errno = saved;
     gp_shim_leave();
 }

@@ -163,6 +163,7 @@ static int gp_writer_open_trace(void)
     gp_trace_writer_set_pyframe_resolver(gp_wr.w, gp_py_resolve, NULL);
     gp_wr.fd = fd;
     gp_cupti_trace_opened();
+    gp_env_trace_opened();
     return 0;
 }
 
@@ -208,6 +209,8 @@ static void gp_flush(bool *failed)
         return;
     if (dropped)
         *failed = gp_write_failed(gp_trace_writer_dropped(gp_wr.w, dropped));
+    if (!*failed)
+        *failed = gp_write_failed(gp_env_write(gp_wr.w));
     if (!*failed)
         *failed = gp_write_failed(gp_trace_writer_flush(gp_wr.w));
 }
@@ -306,6 +309,8 @@ static void *gp_writer_main(void *arg)
     uint64_t dropped = gp_queue_take_dropped(gp_shim_g.queue);
     if (!failed && dropped)
         failed = gp_write_failed(gp_trace_writer_dropped(gp_wr.w, dropped));
+    if (!failed && gp_wr.w != NULL)
+        failed = gp_write_failed(gp_env_write(gp_wr.w));
     if (gp_wr.w != NULL) {
         if (!failed)
             (void)gp_write_failed(gp_trace_writer_close(gp_wr.w));

@@ -17,4 +17,17 @@ if [ -z "${GPUPROF_CUPTI_WHEELS:-}" ]; then
     echo "run-tests: could not fetch the CUDA 13 CUPTI wheels; cupti_loader_wheels will skip" >&2
   fi
 fi
+# The SASS counting test disassembles cubins the build compiled with nvcc; the toolkit has no
+# nvdisasm, PyTorch users' pip layout does (nvidia-cuda-nvdisasm).
+nvd="$top/build/nvdisasm"
+if [ -z "${GPUPROF_NVDISASM:-}" ]; then
+  if [ ! -x "$nvd/nvidia/cu13/bin/nvdisasm" ]; then
+    python3 -m pip install -q --no-deps --target "$nvd" "nvidia-cuda-nvdisasm>=13,<14" >&2 || true
+  fi
+  if [ -x "$nvd/nvidia/cu13/bin/nvdisasm" ]; then
+    export GPUPROF_NVDISASM="$nvd/nvidia/cu13/bin/nvdisasm"
+  else
+    echo "run-tests: could not install nvidia-cuda-nvdisasm; tensor_sass_cubin will skip" >&2
+  fi
+fi
 ctest --test-dir "$top/build" --output-on-failure -j"$(nproc)"

@@ -31,9 +31,10 @@ enum gp_rec_type {
     GP_REC_MEMINFO = 0x12, /* a device free/total answer (cudaMemGetInfo, or asked by the shim) */
     GP_REC_OOM = 0x13,     /* an allocation failed for lack of memory */
     GP_REC_POOL = 0x14,    /* a memory pool's reserved size changed (ptr = pool, size = reserved, aux1 = used) */
-    GP_REC_LIBCALL = 0x15, /* a math-library call (cuBLAS GEMM): api = enum gp_lib_api, see "library calls" */
+    GP_REC_LIBCALL = 0x15, /* a math-library call (cuBLAS GEMM, cuDNN convolution): api = enum gp_lib_api, see "library calls" */
     GP_REC_TORCH = 0x16,   /* PyTorch's caching allocator did something: api = enum gp_torch_action */
     GP_REC_TORCH_STAT = 0x17, /* one PyTorch allocator statistic: api = enum gp_torch_stat */
+    GP_REC_INFO = 0x18,    /* a fact about the run's environment: key and value strings */
     GP_REC_DROPPED = 0x20, /* events dropped since the previous DROPPED record */
     /* GPU activity recorded by CUPTI (cupti/): struct gp_activity, see "GPU activity" below */
     GP_REC_KERNEL = 0x30,      /* a kernel ran */
@@ -127,7 +128,11 @@ const char *gp_trace_kind_name(unsigned kind);
     X(SGEMM_SB_64, 12, "cublasSgemmStridedBatched_64")                                             \
     X(HGEMM_SB, 13, "cublasHgemmStridedBatched")                                                   \
     X(HGEMM_SB_64, 14, "cublasHgemmStridedBatched_64")                                             \
-    X(LT_MATMUL, 15, "cublasLtMatmul")
+    X(LT_MATMUL, 15, "cublasLtMatmul")                                                             \
+    X(CONV_FWD, 16, "cudnnConvolutionForward")                                                     \
+    X(CONV_BWD_DATA, 17, "cudnnConvolutionBackwardData")                                           \
+    X(CONV_BWD_FILTER, 18, "cudnnConvolutionBackwardFilter")                                       \
+    X(DNN_EXECUTE, 19, "cudnnBackendExecute")
 enum gp_lib_api {
 #define GP_LIB_API_ENUM(id, num, name) GP_LIB_##id = num,
     GP_LIB_API_LIST(GP_LIB_API_ENUM)
@@ -137,18 +142,41 @@ enum gp_lib_api {
 const char *gp_trace_lib_api_name(unsigned api); /* "cublasGemmEx", ...; "?" if unknown */
 
 #define GP_LIB_UNKNOWN INT32_MIN /* compute / algo not known (not part of the call) */
+/* A convolution's shape beyond its GEMM view (cuDNN LIBCALLs, docs/trace-format.md §3.5.1).
+ * Spatial extents are outermost first (H, W for a 2-D convolution; D, H, W for 3-D);
+ * channels are whole-tensor counts, not per group. nspatial = 0: no shape recorded. */
+#define GP_LIB_CONV_MAX_SPATIAL 3
+struct gp_libconv {
+    uint32_t n, c, k;                         /* batch, input channels, output channels */
+    uint32_t in[GP_LIB_CONV_MAX_SPATIAL];     /* input extents (H, W) */
+    uint32_t filt[GP_LIB_CONV_MAX_SPATIAL];   /* filter extents (R, S) */
+    uint32_t out[GP_LIB_CONV_MAX_SPATIAL];    /* output extents (P, Q) */
+    uint16_t pads[GP_LIB_CONV_MAX_SPATIAL];
+    uint16_t strides[GP_LIB_CONV_MAX_SPATIAL];
+    uint16_t dilations[GP_LIB_CONV_MAX_SPATIAL];
+    uint8_t nspatial;                         /* 1..GP_LIB_CONV_MAX_SPATIAL, 0 = none */
+    uint8_t pad;
+};
+
+/* gp_libcall.notes: cuDNN engine numerical notes (cudnnBackendNumericalNote_t n sets bit n),
+ * with GP_LIB_NOTES_KNOWN set when they were read; 0 = not read. */
+#define GP_LIB_NOTES_KNOWN (1u << 31)
+
 /* The GEMM fields of a LIBCALL beyond the common event fields. Data types are stored as
  * cudaDataType + 1, 0 = unknown; compute is the cublasComputeType_t (or the legacy
  * cudaDataType) the program passed, GP_LIB_UNKNOWN when the API has none. */
 struct gp_libcall {
-    uint64_t batch;   /* batch count, 1 for a plain GEMM */
+    uint64_t batch;   /* batch count, 1 for a plain GEMM; groups for a convolution */
     uint64_t lda, ldb, ldc;
     uint64_t dur_ns;  /* host time inside the call */
+    uint64_t workspace; /* bytes of workspace the call was given or needs, 0 = none/unknown */
     int32_t compute;  /* GP_LIB_UNKNOWN = none */
-    int32_t algo;     /* cublasGemmAlgo_t; GP_LIB_UNKNOWN = none */
+    int32_t algo;     /* cublasGemmAlgo_t, cuDNN algorithm or engine; GP_LIB_UNKNOWN = none */
+    uint32_t notes;   /* GP_LIB_NOTES_KNOWN | engine numerical notes; 0 = not read */
     uint8_t trans_a, trans_b; /* cublasOperation_t */
     uint8_t type_a, type_b, type_c; /* cudaDataType + 1, 0 = unknown */
     uint8_t pad[3];
+    struct gp_libconv conv; /* cuDNN convolutions only */
 };
 
 /* ---- PyTorch's caching allocator (GP_REC_TORCH, GP_REC_TORCH_STAT) -------------- */
@@ -312,6 +340,10 @@ void gp_trace_writer_abandon(struct gp_trace_writer *w);
 uint64_t gp_trace_writer_raw_bytes(const struct gp_trace_writer *w);
 uint64_t gp_trace_writer_file_bytes(const struct gp_trace_writer *w);
 
+/* Environment facts (INFO records): "cuda.driver_version" = "12040", "gpu.0.name" = ...
+ * (docs/trace-format.md lists the keys). Either string may be empty, never NULL. */
+int gp_trace_writer_info(struct gp_trace_writer *w, const char *key, const char *value);
+
 /* ---- reader ------------------------------------------------------------------ */
 /* Streaming: memory grows with distinct strings and stack nodes, never with length. */
 struct gp_trace_reader;
@@ -335,6 +367,8 @@ struct gp_record {
     /* MODULE */
     uint32_t path;    /* string id */
     uint64_t load_bias, start, end;
+    /* INFO: key and value string ids (also in info_key / info_value as strings) */
+    uint32_t key_id, value_id;
     /* DROPPED: count; END: total events in aux1, total dropped in aux2;
      * PYFRAME: id, file string id in path, function string id in aux1, line in aux2 */
     uint64_t count;

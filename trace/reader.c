@@ -210,6 +210,34 @@ int gp_rd_read_record(struct gp_trace_reader *r, struct gp_rd_raw *rr, char *err
         }                                                                                          \
     } while (0)
 
+/* A convolution shape (GP_EVF_CONV): d, N, C, K, then six extents per spatial dimension.
+ * -1 if corrupt (d outside 1..3, a value too wide for its field). */
+static int decode_conv(const uint8_t **pp, const uint8_t *end, struct gp_libconv *cv)
+{
+    uint64_t v[GP_TRACE_CONV_VARINTS];
+    if (gp_trace_get_varint(pp, end, &v[0]) <= 0 || v[0] < 1 || v[0] > GP_LIB_CONV_MAX_SPATIAL)
+        return -1;
+    unsigned nd = (unsigned)v[0], count = 4 + 6 * nd;
+    for (unsigned i = 1; i < count; i++)
+        if (gp_trace_get_varint(pp, end, &v[i]) <= 0 ||
+            v[i] > (i < 4 || (i - 4) % 6 < 3 ? UINT32_MAX : UINT16_MAX))
+            return -1;
+    cv->nspatial = (uint8_t)nd;
+    cv->n = (uint32_t)v[1];
+    cv->c = (uint32_t)v[2];
+    cv->k = (uint32_t)v[3];
+    for (unsigned d = 0; d < nd; d++) {
+        const uint64_t *f = &v[4 + 6 * d];
+        cv->in[d] = (uint32_t)f[0];
+        cv->filt[d] = (uint32_t)f[1];
+        cv->out[d] = (uint32_t)f[2];
+        cv->pads[d] = (uint16_t)f[3];
+        cv->strides[d] = (uint16_t)f[4];
+        cv->dilations[d] = (uint16_t)f[5];
+    }
+    return 0;
+}
+
 /* The LIBCALL fields after the common ones (format.h, GP_EVF_BATCH ..). -1 if corrupt. */
 static int decode_libcall(const uint8_t **pp, const uint8_t *end, uint64_t mask,
                           struct gp_libcall *lc)
@@ -235,6 +263,15 @@ static int decode_libcall(const uint8_t **pp, const uint8_t *end, uint64_t mask,
         return -1;
     lc->compute = (mask & GP_EVF_COMPUTE) ? (int32_t)c : GP_LIB_UNKNOWN;
     lc->algo = (mask & GP_EVF_ALGO) ? (int32_t)a : GP_LIB_UNKNOWN;
+    if ((mask & GP_EVF_CONV) && decode_conv(pp, end, &lc->conv) < 0)
+        return -1;
+    uint64_t ws = 0, notes = 0;
+    if ((mask & GP_EVF_WORKSPACE) && gp_trace_get_varint(pp, end, &ws) <= 0)
+        return -1;
+    if ((mask & GP_EVF_NOTES) && (gp_trace_get_varint(pp, end, &notes) <= 0 || notes > UINT32_MAX))
+        return -1;
+    lc->workspace = ws;
+    lc->notes = (uint32_t)notes;
     return 0;
 }
 
@@ -304,7 +341,7 @@ static int decode_event(struct gp_trace_reader *r, const struct gp_rd_raw *rr,
         GP_RD_GET(rec->aux2);
     if (rr->type == GP_REC_LIBCALL && decode_libcall(&p, end, mask, &rec->lib) < 0)
         goto bad;
-    /* Mask bits above GP_EVF_AUX2 (above GP_EVF_ALGO for LIBCALL) are fields of later
+    /* Mask bits above GP_EVF_AUX2 (above GP_EVF_NOTES for LIBCALL) are fields of later
      * versions, after these: skipped with the rest of the payload. */
     return 0;
 bad:
@@ -384,6 +421,11 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
         case GP_REC_ACT_DROPPED:
         case GP_REC_ACT_STATUS:
             rc = gp_rd_activity(r, rr.type, rr.p, rr.end, rec, why, sizeof(why));
+            if (rc < 0)
+                return gp_rd_fail_record(r, rc, err, errlen, rr.type, rr.off, why);
+            break;
+        case GP_REC_INFO:
+            rc = gp_rd_info(r, rr.p, rr.end, rec, why, sizeof(why));
             if (rc < 0)
                 return gp_rd_fail_record(r, rc, err, errlen, rr.type, rr.off, why);
             break;

@@ -96,6 +96,9 @@ int gp_rd_finish(struct gp_trace_reader *r, char *err, size_t errlen);
  * the reason (without record name or offset) in why. */
 int gp_rd_header(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end, char *why,
                  size_t whylen);
+/* info.c: an INFO payload into rec->key_id / value_id. */
+int gp_rd_info(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end,
+               struct gp_record *rec, char *why, size_t whylen);
 int gp_rd_string(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end,
                  struct gp_record *rec, char *why, size_t whylen);
 int gp_rd_module(struct gp_trace_reader *r, const uint8_t *p, const uint8_t *end,

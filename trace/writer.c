@@ -463,6 +463,11 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         mask |= types ? GP_EVF_TYPES : 0;
         mask |= lc->compute != GP_LIB_UNKNOWN ? GP_EVF_COMPUTE : 0;
         mask |= lc->algo != GP_LIB_UNKNOWN ? GP_EVF_ALGO : 0;
+        mask |= lc->conv.nspatial >= 1 && lc->conv.nspatial <= GP_LIB_CONV_MAX_SPATIAL
+                    ? GP_EVF_CONV
+                    : 0;
+        mask |= lc->workspace ? GP_EVF_WORKSPACE : 0;
+        mask |= lc->notes ? GP_EVF_NOTES : 0;
     }
 
     uint8_t *p = buf;
@@ -511,6 +516,25 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         p = gp_trace_put_varint(p, gp_trace_zigzag(lc->compute));
     if (mask & GP_EVF_ALGO)
         p = gp_trace_put_varint(p, gp_trace_zigzag(lc->algo));
+    if (mask & GP_EVF_CONV) {
+        const struct gp_libconv *cv = &lc->conv;
+        p = gp_trace_put_varint(p, cv->nspatial);
+        p = gp_trace_put_varint(p, cv->n);
+        p = gp_trace_put_varint(p, cv->c);
+        p = gp_trace_put_varint(p, cv->k);
+        for (unsigned d = 0; d < cv->nspatial; d++) {
+            p = gp_trace_put_varint(p, cv->in[d]);
+            p = gp_trace_put_varint(p, cv->filt[d]);
+            p = gp_trace_put_varint(p, cv->out[d]);
+            p = gp_trace_put_varint(p, cv->pads[d]);
+            p = gp_trace_put_varint(p, cv->strides[d]);
+            p = gp_trace_put_varint(p, cv->dilations[d]);
+        }
+    }
+    if (mask & GP_EVF_WORKSPACE)
+        p = gp_trace_put_varint(p, lc->workspace);
+    if (mask & GP_EVF_NOTES)
+        p = gp_trace_put_varint(p, lc->notes);
     rc = emit(w, ev->type, buf, (size_t)(p - buf));
     if (rc < 0)
         return rc;

@@ -229,8 +229,15 @@ def test_job():
         check(procs[1]["first_oom"] == {"time_ns": 2500000, "realtime_ns": 1700000000001500000,
                                         "device": 0, "requested_bytes": 8 << 20},
               f"first_oom {procs[1]['first_oom']}")
+        check([p["gpus"] for p in procs] ==
+              [[{"device": 0, "peak_reserved_bytes": m << 20, "peak_time_ns": 1500000}]
+               for m in (3, 9, 6)], f"per-process GPUs {[p['gpus'] for p in procs]}")
+        check([p["peak_allocated_bytes"] for p in procs] == [None] * 3, "no PyTorch adapter")
         jb = doc["job"]
         check(jb["process_count"] == 3 and jb["first_oom"]["pid"] == 102, f"job {jb}")
+        check(jb["gpus"] == [{"host": "testhost", "device": 0, "processes": 3,
+                              "max_peak_reserved_bytes": 9 << 20, "max_peak_pid": 102,
+                              "sum_peak_reserved_bytes": 18 << 20}], f"job GPUs {jb['gpus']}")
         im = jb["imbalance"]
         check(im["largest"]["pid"] == 102 and im["smallest"]["pid"] == 101 and
               im["max_peak_bytes"] == 9 << 20 and im["min_peak_bytes"] == 3 << 20 and
@@ -242,6 +249,8 @@ def test_job():
           f"first OOM line in {text!r}")
     check("largest peak 9.00 MiB (pid 102" in text and "1.50x the mean" in text,
           f"imbalance line in {text!r}")
+    check("  testhost GPU 0: 3 processes, largest 9.00 MiB (pid 102), sum 18.00 MiB\n" in text,
+          f"per-GPU line in {text!r}")
 
     # Options for one trace, with several: a usage error.
     r = run(["--perfetto", os.path.join(WORK, "x.json"), r0, r1])

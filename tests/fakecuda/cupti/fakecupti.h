@@ -10,6 +10,10 @@
  *   FAKECUPTI_ENABLE_FAIL=N     cuptiActivityEnable(N) fails with CUPTI_ERROR_NOT_COMPATIBLE
  *   FAKECUPTI_VERSION=N         what cuptiGetVersion says (default 130001)
  *
+ * NVTX: InitializeInjectionNvtx2 (fake_cupti_nvtx.c) makes nvtxMarkA, nvtxRangeStartA/End and
+ * nvtxRangePushA/Pop into MARKER records, as the real library does when it is NVTX's
+ * injection. The copy in cupti-nonvtx/ next to this one's directory lacks that entry.
+ *
  * Clock: like the real library's default, CLOCK_REALTIME in ns (or the client's timestamp
  * callback). Each stream is a queue: an activity starts gap_ns after the later of "now" and
  * the end of the stream's previous activity, and lasts exactly duration_ns. */
@@ -51,6 +55,7 @@ struct fakecupti_stats {
     int timestamp_callback;      /* the client registered one */
     uint64_t distinct_buffers;   /* different buffer addresses handed over (counted to 64) */
     uint64_t most_held;          /* most buffers held by the fake at once */
+    uint64_t nvtx_injections;    /* InitializeInjectionNvtx2 calls accepted (one per NVTX instance) */
 };
 typedef void (*fakecupti_stats_fn)(struct fakecupti_stats *out);
 

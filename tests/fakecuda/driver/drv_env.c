@@ -3,6 +3,9 @@
  *   FAKECUDA_DEVICE_MEM  bytes per device: a plain integer or one with a K, M, G or T suffix
  *                        (binary multiples, either case), default 16G.
  *   FAKECUDA_DEVICES     number of devices, 1..64, default 1.
+ *   FAKECUDA_DRIVER_VERSION  what cuDriverGetVersion answers (1000 * major + 10 * minor),
+ *                        1000..99990, default 13000: an older driver than the runtime
+ *                        needs, for the report's driver check.
  *
  * A value that does not parse, overflows or is out of range gets one line on stderr and the
  * default, so a typo shows up in the test log instead of silently changing the numbers. */
@@ -18,6 +21,7 @@
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 static size_t env_device_mem = DRV_DEFAULT_DEVICE_MEM;
 static int env_devices = 1;
+static int env_driver_version = DRV_VERSION;
 
 /* Parses "<digits>[KMGT]" into bytes; returns 0 on anything else, including overflow. */
 static int parse_bytes(const char *text, size_t *out)
@@ -66,6 +70,17 @@ static void read_env(void)
         fprintf(stderr, "fakecuda: bad FAKECUDA_DEVICE_MEM '%s', using 16G\n", mem);
         env_device_mem = DRV_DEFAULT_DEVICE_MEM;
     }
+    const char *ver = getenv("FAKECUDA_DRIVER_VERSION");
+    if (ver != NULL) {
+        char *end = NULL;
+        long v = strtol(ver, &end, 10);
+        if (ver[0] < '0' || ver[0] > '9' || *end != '\0' || v < 1000 || v > 99990) {
+            fprintf(stderr, "fakecuda: bad FAKECUDA_DRIVER_VERSION '%s', using %d\n", ver,
+                    DRV_VERSION);
+        } else {
+            env_driver_version = (int)v;
+        }
+    }
     const char *count = getenv("FAKECUDA_DEVICES");
     if (count != NULL && !parse_count(count, &env_devices)) {
         fprintf(stderr, "fakecuda: bad FAKECUDA_DEVICES '%s' (want 1..%d), using 1\n", count,
@@ -84,6 +99,12 @@ size_t drv_device_mem(void)
 {
     pthread_once(&env_once, read_env);
     return env_device_mem;
+}
+
+int drv_driver_version(void)
+{
+    pthread_once(&env_once, read_env);
+    return env_driver_version;
 }
 
 int drv_valid_device(int device)

@@ -30,6 +30,6 @@ CUresult CUDAAPI cuDriverGetVersion(int *driverVersion)
 {
     if (driverVersion == NULL)
         return CUDA_ERROR_INVALID_VALUE;
-    *driverVersion = DRV_VERSION;
+    *driverVersion = drv_driver_version();
     return CUDA_SUCCESS;
 }

@@ -34,6 +34,7 @@
 /* drv_env.c: configuration read once from the environment. */
 int drv_device_count(void);
 size_t drv_device_mem(void);
+int drv_driver_version(void); /* FAKECUDA_DRIVER_VERSION, default DRV_VERSION */
 int drv_valid_device(int device);
 
 /* drv_init.c: whether cuInit has succeeded. Everything but cuInit, cuDriverGetVersion,
