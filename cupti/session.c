@@ -100,7 +100,7 @@ static void note_nvtx(void)
     pthread_mutex_lock(&gp_status.mu);
     size_t len = strlen(gp_status.reason);
     snprintf(gp_status.reason + len, sizeof(gp_status.reason) - len,
-             "; NVTX ranges are not recorded: %s", gp_nvtx_why);
+             "; NVTX ranges are not recorded: %.200s", gp_nvtx_why);
     gp_status.st.reason = gp_status.reason;
     gp_status.gen++;
     pthread_mutex_unlock(&gp_status.mu);

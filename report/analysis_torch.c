@@ -318,7 +318,7 @@ static int on_oom(struct gp_report_torch *t, const struct gp_report_model *m,
     o->allocated = t->dev[d].allocated;
     o->reserved = t->dev[d].segments;
     o->process_device = m->live_bytes[GP_MEM_DEVICE];
-    uint64_t low, low_ns;
+    uint64_t low = 0, low_ns = 0;
     if (ring_low(pv, d, rec->time_ns, &low, &low_ns) && o->allocated > low) {
         o->growth_bytes = o->allocated - low;
         o->growth_ns = rec->time_ns - low_ns;

@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "report.h"
 
@@ -51,7 +54,8 @@ int gp_report_model_open(struct gp_report_model **out, const char *path, char *e
     m->run.exe = dup_or_empty(h->exe);
     m->run.cmdline = dup_or_empty(h->cmdline);
     m->run.label = dup_or_empty(h->label);
-    if (!m->run.host || !m->run.exe || !m->run.cmdline || !m->run.label) {
+    m->path = dup_or_empty(path);
+    if (!m->run.host || !m->run.exe || !m->run.cmdline || !m->run.label || !m->path) {
         rc = -ENOMEM;
         goto out;
     }
@@ -81,6 +85,7 @@ void gp_report_model_free(struct gp_report_model *m)
         free(m->info[i].value);
     }
     free(m->info);
+    free(m->path);
     free(m->run.host);
     free(m->run.exe);
     free(m->run.cmdline);
@@ -412,11 +417,60 @@ static int is_event(uint8_t type)
            type == GP_REC_TORCH || type == GP_REC_TORCH_STAT;
 }
 
+/* Progress on stderr for long reads: only on a terminal, not with --quiet, first after a
+ * second (short reads stay silent), then twice a second, erased at the end. */
+struct progress {
+    int on, shown;
+    uint64_t size, start_ns, next_ns;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void progress_start(struct progress *p, const struct gp_report_model *m)
+{
+    struct stat st;
+    memset(p, 0, sizeof(*p));
+    p->on = !gp_report_quiet && isatty(STDERR_FILENO) && m->path && stat(m->path, &st) == 0 &&
+            st.st_size > 0;
+    p->size = p->on ? (uint64_t)st.st_size : 0;
+    p->start_ns = now_ns();
+    p->next_ns = p->start_ns + 1000000000u;
+}
+
+static void progress_tick(struct progress *p, const struct gp_report_model *m)
+{
+    uint64_t t = now_ns();
+    if (t < p->next_ns)
+        return;
+    p->next_ns = t + 500000000u;
+    uint64_t done = gp_trace_reader_file_bytes(m->reader);
+    char a[32], b[32];
+    fprintf(stderr, "\rgpuprof-report: reading %3u%% (%s of %s)  ",
+            (unsigned)(done >= p->size ? 100 : done * 100 / p->size),
+            gp_report_fmt_bytes(a, sizeof(a), done), gp_report_fmt_bytes(b, sizeof(b), p->size));
+    p->shown = 1;
+}
+
+static void progress_end(const struct progress *p)
+{
+    if (p->shown)
+        fputs("\r\033[K", stderr);
+}
+
 int gp_report_model_replay(struct gp_report_model *m, char *err, size_t errlen)
 {
     struct gp_record rec;
+    struct progress prog;
     int rc;
-    for (;;) {
+    progress_start(&prog, m);
+    for (uint64_t n = 0;; n++) {
+        if (prog.on && (n & 0xffff) == 0)
+            progress_tick(&prog, m);
         rc = gp_trace_reader_next(m->reader, &rec, err, errlen);
         if (rc <= 0)
             break;
@@ -433,6 +487,8 @@ int gp_report_model_replay(struct gp_report_model *m, char *err, size_t errlen)
             }
         }
     }
+    progress_end(&prog);
+    prog.shown = 0;
     if (rc < 0) {
         if (err && errlen && !err[0])
             snprintf(err, errlen, "corrupt trace");
@@ -458,6 +514,7 @@ int gp_report_model_replay(struct gp_report_model *m, char *err, size_t errlen)
     }
     rc = 0;
 out:
+    progress_end(&prog);
     if (rc == -ENOMEM && err && errlen)
         snprintf(err, errlen, "out of memory");
     return rc;

@@ -185,6 +185,7 @@ struct gp_report_info {
 #define GP_REPORT_MAX_MODULES 65536
 
 struct gp_report_model {
+    char *path; /* the trace file */
     struct gp_report_run run;
     struct gp_report_counts counts;
     struct gp_report_health health;

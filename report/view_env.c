@@ -20,7 +20,7 @@ static long version_int(const char *s)
     return *end == '\0' && v >= 0 && v < 1000000 ? v : -1;
 }
 
-/* CUDA's 1000 * major + 10 * minor as "12.4"; buf of at least 16 bytes. */
+/* CUDA's 1000 * major + 10 * minor as "12.4"; buf of at least 48 bytes. */
 static const char *cuda_version(char *buf, size_t len, long v)
 {
     if (v < 0)
@@ -35,7 +35,7 @@ int gp_report_env_driver_check(const struct gp_report_model *m, char *buf, size_
     long rt = version_int(gp_report_model_info(m, "cuda.runtime_version"));
     if (drv < 0 || rt < 0 || drv >= rt)
         return 0;
-    char d[16], r[16];
+    char d[48], r[48];
     cuda_version(d, sizeof d, drv);
     cuda_version(r, sizeof r, rt);
     if (drv / 1000 < rt / 1000)
@@ -91,7 +91,7 @@ static void torch_version(const struct gp_report *r, char *buf, size_t len)
 
 int gp_report_view_text_env(FILE *f, const struct gp_report *r)
 {
-    char a[16], b[16], tv[32], warn[400];
+    char a[48], b[48], tv[32], warn[400];
     long drv = version_int(info(r, "cuda.driver_version"));
     long rt = version_int(info(r, "cuda.runtime_version"));
     torch_version(r, tv, sizeof tv);
@@ -147,7 +147,7 @@ int gp_report_view_text_env(FILE *f, const struct gp_report *r)
 
 void gp_report_view_json_env(struct gp_report_json *j, const struct gp_report *r)
 {
-    char a[16], warn[400], tv[32];
+    char a[48], warn[400], tv[32];
     gp_report_json_object_begin(j, "environment");
     long drv = version_int(info(r, "cuda.driver_version"));
     long rt = version_int(info(r, "cuda.runtime_version"));

@@ -395,6 +395,8 @@ enum gp_trace_status gp_trace_reader_status(const struct gp_trace_reader *r);
 /* Compressed bytes of the file that could not be decoded into complete records. */
 uint64_t gp_trace_reader_lost_bytes(const struct gp_trace_reader *r);
 uint64_t gp_trace_reader_records(const struct gp_trace_reader *r);
+/* Compressed bytes read from the file so far (for progress: against the file's size). */
+uint64_t gp_trace_reader_file_bytes(const struct gp_trace_reader *r);
 const char *gp_trace_reader_string(const struct gp_trace_reader *r, uint32_t id); /* NULL if unknown */
 const struct gp_stack_node *gp_trace_reader_frame(const struct gp_trace_reader *r, uint32_t id);
 /* A Python frame by PYFRAME id (a stack node's ip names one: gp_trace_pyframe_id). NULL if

@@ -327,6 +327,11 @@ uint64_t gp_trace_reader_lost_bytes(const struct gp_trace_reader *r)
     return r->lost;
 }
 
+uint64_t gp_trace_reader_file_bytes(const struct gp_trace_reader *r)
+{
+    return gp_src_file_bytes(r->src);
+}
+
 uint64_t gp_trace_reader_records(const struct gp_trace_reader *r)
 {
     return r->records;
