@@ -76,6 +76,93 @@ static void set(struct gp_report_tc_verdict *v, unsigned cls, const char *precis
     va_end(ap);
 }
 
+/* cuDNN's math type (cudnnMathType_t) rides in the record's kind byte for convolutions. */
+enum { DNN_DEFAULT_MATH = 0, DNN_TENSOR_OP = 1, DNN_ALLOW_CONVERSION = 2, DNN_FMA = 3 };
+
+/* Layer 2 for cudnnBackendExecute: the engine's numerical notes say whether cuDNN chose a
+ * Tensor Core engine (CUDNN_NUMERICAL_NOTE_TENSOR_CORE is note 0). */
+static void classify_execute(const struct gp_record *rec, struct gp_report_tc_verdict *v)
+{
+    uint32_t notes = rec->lib.notes;
+    if (!(notes & GP_LIB_NOTES_KNOWN)) {
+        set(v, GP_TC_UNKNOWN, "unknown", "cuDNN execution plan's engine notes could not be read");
+        return;
+    }
+    if (notes & 1u)
+        set(v, GP_TC_ALLOWED, "unknown", "cuDNN chose an engine with the TENSOR_CORE numerical note");
+    else
+        set(v, GP_TC_NOT_ALLOWED, "unknown",
+            "cuDNN chose an engine without the TENSOR_CORE numerical note");
+    v->layer = "library";
+}
+
+/* Layer 1 for a legacy cuDNN convolution: data type and math type, then the channel counts
+ * per group (Tensor Core convolution kernels want 16-byte multiples of channels). */
+static void classify_conv(const struct gp_record *rec, struct gp_report_tc_verdict *v)
+{
+    const struct gp_libcall *lc = &rec->lib;
+    int tx = lc->type_a ? lc->type_a - 1 : -1;
+    unsigned math = rec->kind;
+    unsigned elem = 0;
+    const char *mname = math == DNN_DEFAULT_MATH       ? "CUDNN_DEFAULT_MATH"
+                        : math == DNN_TENSOR_OP        ? "CUDNN_TENSOR_OP_MATH"
+                        : math == DNN_ALLOW_CONVERSION ? "CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION"
+                        : math == DNN_FMA              ? "CUDNN_FMA_MATH"
+                                                       : "unknown";
+    if (tx < 0) {
+        set(v, GP_TC_UNKNOWN, "unknown", "convolution data types not recorded");
+        return;
+    }
+    switch (tx) {
+    case DT_32F:
+        if (math == DNN_FMA)
+            set(v, GP_TC_NOT_ALLOWED, "fp32", "fp32 with CUDNN_FMA_MATH: TF32 is off");
+        else if (math == DNN_DEFAULT_MATH || math == DNN_TENSOR_OP)
+            set(v, GP_TC_ALLOWED, "tf32", "fp32 with %s: cuDNN may use TF32", mname);
+        else if (math == DNN_ALLOW_CONVERSION)
+            set(v, GP_TC_ALLOWED, "fp16", "fp32 down-converted (%s)", mname);
+        else
+            set(v, GP_TC_UNKNOWN, "fp32", "fp32 with an unknown math type");
+        return;
+    case DT_16F:
+    case DT_16BF:
+        elem = 2;
+        break;
+    case DT_8I:
+        elem = 1;
+        break;
+    case DT_64F:
+        set(v, GP_TC_UNKNOWN, "fp64", "fp64 convolution: not decided from the call");
+        return;
+    default:
+        set(v, GP_TC_UNKNOWN, "other", "data type %d not classified", tx);
+        return;
+    }
+    const char *p = tx == DT_16F ? "fp16" : tx == DT_16BF ? "bf16" : "int8";
+    if (math == DNN_FMA) {
+        set(v, GP_TC_NOT_ALLOWED, p, "%s with CUDNN_FMA_MATH: Tensor Cores are off", p);
+        return;
+    }
+    set(v, GP_TC_ALLOWED, p, "%s inputs (%s)", p, mname);
+    uint64_t groups = lc->batch ? lc->batch : 1, mult = 16 / elem;
+    const struct {
+        const char *name;
+        uint64_t v;
+    } dims[] = {{"C", lc->conv.c / groups}, {"K", lc->conv.k / groups}};
+    if (lc->conv.nspatial == 0)
+        return;
+    for (size_t i = 0; i < 2; i++) {
+        if (dims[i].v != 0 && dims[i].v % mult != 0) {
+            set(v, GP_TC_SLOWED, p,
+                "%s = %llu%s not a multiple of %llu (%s): Tensor Core convolutions need 16-byte "
+                "channel multiples (cuDNN pads or falls back)",
+                dims[i].name, (unsigned long long)dims[i].v, groups > 1 ? " per group" : "",
+                (unsigned long long)mult, p);
+            return;
+        }
+    }
+}
+
 void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verdict *v)
 {
     const struct gp_libcall *lc = &rec->lib;
@@ -85,6 +172,14 @@ void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verd
     unsigned elem = 0; /* bytes per element of A/B where alignment matters */
 
     memset(v, 0, sizeof *v);
+    if (rec->api == GP_LIB_DNN_EXECUTE) {
+        classify_execute(rec, v);
+        return;
+    }
+    if (rec->api >= GP_LIB_CONV_FWD && rec->api <= GP_LIB_CONV_BWD_FILTER) {
+        classify_conv(rec, v);
+        return;
+    }
     if (ta < 0) {
         set(v, GP_TC_UNKNOWN, "unknown",
             "data types not recorded (%s: descriptors could not be read)",

@@ -101,7 +101,7 @@ int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
         return ferror(f) ? -EIO : 0;
     }
     fprintf(f, "\nTensor Cores (layer 1: what each library call asked for)\n");
-    fprintf(f, "  %llu GEMM call%s, %.0f FLOP\n", (unsigned long long)t->calls,
+    fprintf(f, "  %llu matrix-product and convolution call%s, %.0f FLOP\n", (unsigned long long)t->calls,
             t->calls == 1 ? "" : "s", t->flops);
     fprintf(f, "  verdicts:");
     for (unsigned c = 0; c < GP_TC_CLASSES; c++)

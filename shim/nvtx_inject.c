@@ -35,10 +35,15 @@ GP_EXPORT int InitializeInjectionNvtx2(gp_nvtx_export_table_fn get_export_table)
 int InitializeInjectionNvtx2(gp_nvtx_export_table_fn get_export_table)
 {
     /* A process that inherited the variable but not LD_PRELOAD has the shim only because
-     * NVTX loaded it (RTLD_LOCAL): nothing traces there, so CUPTI is not loaded for it. */
-    if (dlsym(RTLD_DEFAULT, "InitializeInjectionNvtx2") != (void *)InitializeInjectionNvtx2)
-        return 0;
-    return gp_cupti_nvtx_inject(get_export_table);
+     * NVTX loaded it (RTLD_LOCAL): nothing traces there, so CUPTI is not loaded for it. The
+     * main program's handle searches the global scope only (RTLD_DEFAULT would search the
+     * caller's own scope too, which holds this library however it was loaded). */
+    void *global = dlopen(NULL, RTLD_NOW);
+    bool preloaded = global != NULL && dlsym(global, "InitializeInjectionNvtx2") ==
+                                           (void *)InitializeInjectionNvtx2;
+    if (global)
+        dlclose(global);
+    return preloaded ? gp_cupti_nvtx_inject(get_export_table) : 0;
 }
 
 __attribute__((constructor)) static void gp_shim_nvtx_boot(void)
