@@ -55,7 +55,7 @@ static void test_conv_round_trip(void **state)
     struct tt_trace t;
     tt_read_all(path, &t);
     assert_int_equal(t.rc, 0);
-    const struct gp_record *rs[5];
+    const struct gp_record *rs[5] = {NULL};
     size_t n = 0;
     for (size_t i = 0; i < t.n && n < 5; i++)
         if (t.recs[i].type == GP_REC_LIBCALL)

@@ -33,6 +33,8 @@
 static fakecupti_emit_kernel_fn emit_kernel;
 static fakecupti_stats_fn stats;
 
+static void *fake_cupti; /* kept open for the program's life: its functions are called */
+
 static void find_fake(void)
 {
     void *h = dlopen("libcupti.so.13", RTLD_NOW | RTLD_NOLOAD);
@@ -41,6 +43,7 @@ static void find_fake(void)
         h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return;
+    fake_cupti = h;
     emit_kernel = (fakecupti_emit_kernel_fn)dlsym(h, "fakecupti_emit_kernel");
     stats = (fakecupti_stats_fn)dlsym(h, "fakecupti_stats");
 }
