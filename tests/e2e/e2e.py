@@ -66,8 +66,10 @@ def base_env(extra=None):
     if (extra or {}).get("LD_PRELOAD"):
         env.update(SHIM_SETTINGS)
     env.update(extra or {})
-    if env.get("LD_PRELOAD") and PRELOAD_PREFIX:
-        env["LD_PRELOAD"] = preload_value(env["LD_PRELOAD"])
+    # The sanitizer runtime comes first in every run, with or without the shim: an
+    # uninstrumented program (python3) that loads an instrumented stand-in needs it too.
+    if PRELOAD_PREFIX:
+        env["LD_PRELOAD"] = preload_value(env.get("LD_PRELOAD", ""))
     return env
 
 
