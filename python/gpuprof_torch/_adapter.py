@@ -95,7 +95,7 @@ class Adapter:
         self.depth = depth if stacks else 0
         self.frames = _ring.Frames(shim.py_function)
         self.counts = {"drains": 0, "events_sent": 0, "events_recorded": 0, "stat_records": 0,
-                       "wraps": 0}
+                       "wraps": 0, "untimed": 0, "drain_seconds_last": 0.0, "drain_seconds_max": 0.0}
         oom = tuple(c for c in (getattr(torch.cuda, "OutOfMemoryError", None),
                                 getattr(torch, "OutOfMemoryError", None)) if isinstance(c, type))
         self.oom_types = oom
@@ -235,17 +235,22 @@ class Adapter:
                 return
             self.counts["drains"] += 1
             stats = self._stats()  # before the snapshot: its entries cover these counts
+            t0 = time.monotonic()
             snap = cuda.memory._snapshot() if self.history or oom else None
+            spent = time.monotonic() - t0
+            self.counts["drain_seconds_last"] = round(spent, 6)
+            self.counts["drain_seconds_max"] = max(self.counts["drain_seconds_max"], round(spent, 6))
+            now_ns = time.time_ns()  # for entries without time_us (PyTorch 2.1)
             batch, last_oom = _Batch(), {}
             sent = self.counts["events_sent"]
             if self.history:
                 for d, trace in enumerate(snap.get("device_traces") or ()):
                     if d in self.devices:
-                        self._collect(d, trace, batch, last_oom, oom)
+                        self._collect(d, trace, batch, last_oom, oom, snap, now_ns)
             if oom is not None and oom[0] not in last_oom:
                 # No history entry for it: the observer's own numbers.
                 _ring.pack(batch.words, {"action": "oom", "size": oom[1]}, oom[0], None, 0,
-                           aux1=oom[3], aux2=oom[1])
+                           aux1=oom[3], aux2=oom[1], untimed_ns=now_ns)
                 last_oom[oom[0]] = {"size": oom[1]}
                 batch.n += 1
             self._send(batch)
@@ -269,16 +274,28 @@ class Adapter:
         finally:
             self.lock.release()
 
-    def _collect(self, d, trace, batch, last_oom, oom):
+    def _collect(self, d, trace, batch, last_oom, oom, snap, now_ns):
         dev = self.devices[d]
         start, wrapped = dev.cursor.advance(trace)
         if wrapped:
             self.counts["wraps"] += 1
-        for i in range(start, len(trace)):
+        live = None
+        n = len(trace)
+        for i in range(start, n):
             e = trace[i]
             action = e.get("action")
-            if action in ("alloc", "free_requested"):
-                dev.seen += 1
+            size = None
+            if action in _ring.BLOCK_ACTIONS:
+                if action != "free_completed":
+                    dev.seen += 1
+                # The entry holds the request (orig_size / requested_size); PyTorch's
+                # allocated statistic counts the block: its real size while it is still
+                # live in this snapshot, else the request rounded as round_size() does.
+                if live is None:
+                    live = self._live_blocks(snap, d)
+                req = int(e.get("size") or 0)
+                b = live.get(e.get("addr"))
+                size = b[0] if b is not None and b[1] == req else _ring.block_size(req)
             aux2 = 0
             if action == "oom":
                 last_oom[d] = e
@@ -286,10 +303,27 @@ class Adapter:
                 if oom is not None and oom[0] == d and not any(
                         x.get("action") == "oom" for x in trace[i + 1:]):
                     aux2 = oom[1]
-            if _ring.pack(batch.words, e, d, self.frames, self.depth, aux2=aux2):
+            if not e.get("time_us"):
+                self.counts["untimed"] += 1
+            # No time_us (2.1): the drain's own clock, a nanosecond apart per entry so that
+            # the order is kept; the entries happened since the previous drain.
+            if _ring.pack(batch.words, e, d, self.frames, self.depth, aux2=aux2, size=size,
+                          untimed_ns=now_ns - (n - i)):
                 batch.n += 1
                 if batch.n >= BATCH:
                     self._send(batch)
+
+    @staticmethod
+    def _live_blocks(snap, d):
+        """address -> (block size, requested size) of device d's allocated blocks."""
+        out = {}
+        for seg in (snap or {}).get("segments") or ():
+            if seg.get("device") != d:
+                continue
+            for b in seg.get("blocks") or ():
+                if b.get("state") in ("active_allocated", "active_pending_free", "active_awaiting_free"):
+                    out[b.get("address")] = (int(b.get("size") or 0), int(b.get("requested_size") or 0))
+        return out
 
     def _send(self, batch):
         n, words = batch.n, batch.words
@@ -381,6 +415,7 @@ class Adapter:
     def status(self):
         out = dict(self.counts)
         out.update(on=self.on, history=self.history, backend_async=self.backend_async,
+                   time_source="drain" if self.counts["untimed"] else "pytorch",
                    max_entries=self.max_entries, interval=self.interval, fatal=self.fatal,
                    history_lost={d: dev.lost for d, dev in self.devices.items()},
                    stats={d: {NAMES[k]: v for k, v in sorted(x.items())} for d, x in self.latest.items()},

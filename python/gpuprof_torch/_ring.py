@@ -13,6 +13,7 @@ from array import array
 ACTIONS = {"alloc": 1, "free_requested": 2, "free_completed": 3, "segment_alloc": 4,
            "segment_free": 5, "segment_map": 6, "segment_unmap": 7, "oom": 8}
 OOM = ACTIONS["oom"]
+BLOCK_ACTIONS = ("alloc", "free_requested", "free_completed")
 SIGNATURE = 4  # entries whose identity marks the place reached
 MASK = (1 << 64) - 1
 
@@ -67,13 +68,23 @@ class Frames:
         return h
 
 
-def pack(words, entry, device, frames, depth, aux1=0, aux2=0):
+def block_size(requested):
+    """The bytes PyTorch's allocated statistic counts for a request, when the block was cut
+    to fit: round_size() in c10/cuda/CUDACachingAllocator.cpp with default settings (512-byte
+    multiples, at least 512). History entries carry the request itself (orig_size)."""
+    return 512 if requested < 512 else (requested + 511) // 512 * 512
+
+
+def pack(words, entry, device, frames, depth, aux1=0, aux2=0, size=None, untimed_ns=0):
     """Appends one event to words (an array('Q')); returns False for actions that are not
-    forwarded ("snapshot", "annotate", unknown ones)."""
+    forwarded ("snapshot", "annotate", unknown ones). size replaces the entry's own;
+    untimed_ns is the time (ns, wall clock) used when the entry has no time_us (PyTorch 2.1
+    records none)."""
     action = ACTIONS.get(entry.get("action"))
     if action is None:
         return False
-    t = entry.get("time_us") or 0
+    t = entry.get("time_us")
+    t_ns = int(t) * 1000 if t else int(untimed_ns)
     if action == OOM:
         addr = 0
         aux1 = aux1 or entry.get("device_free") or 0
@@ -81,10 +92,14 @@ def pack(words, entry, device, frames, depth, aux1=0, aux2=0):
         addr = entry.get("addr") or 0
     stack = entry.get("frames") or () if frames is not None and depth else ()
     n = min(len(stack), depth)
-    words.extend((action, device & MASK, (int(t) * 1000) & MASK, int(addr) & MASK,
-                  int(entry.get("size") or 0) & MASK, int(entry.get("stream") or 0) & MASK,
+    size = int(entry.get("size") or 0) if size is None else int(size)
+    words.extend((action, device & MASK, t_ns & MASK, int(addr) & MASK,
+                  size & MASK, int(entry.get("stream") or 0) & MASK,
                   int(aux1) & MASK, int(aux2) & MASK, n))
-    for f in stack[:n]:  # PyTorch lists the innermost frame first, as the shim wants
+    # PyTorch lists the innermost frame first (CapturedTraceback walks f_back from the
+    # current frame), as the shim wants. For free_* entries the stack is the block's
+    # allocation stack unless context="all" (record_trace falls back to it).
+    for f in stack[:n]:
         words.append(frames.handle(f.get("filename", "??"), f.get("name", "??")) << 32
                      | (int(f.get("line") or 0) & 0xFFFFFFFF))
     return True

@@ -18,10 +18,11 @@ for i in range(30):  # alloc, free_requested, free_completed each: 90 entries, t
     del t
 """
 ENV = {"GPUPROF_TORCH_HISTORY": "16", "GPUPROF_TORCH_INTERVAL": "3600"}
-# At the OOM drain: segment_alloc, alloc, oom (3 events; 1 allocation seen, none lost).
-# At exit the ring holds the last 15 loop entries and the exit snapshot's own entry: 5 loops,
-# 10 allocations and frees of the 60 the loop made. Allocations and frees: 1 + 60 = 61.
-EVENTS = 3 + 15
+# At the OOM drain: segment_alloc, alloc, oom (3 events; 1 allocation seen, none lost). As in
+# PyTorch, a snapshot's own "snapshot" entry is recorded after its trace was read, so at exit
+# the ring holds the last 16 loop entries: a free_completed and 5 whole loops, 10
+# allocations and frees of the 60 the loop made. Allocations and frees: 1 + 60 = 61.
+EVENTS = 3 + 16
 LOST = 61 - 1 - 10
 
 with tempfile.TemporaryDirectory() as d:

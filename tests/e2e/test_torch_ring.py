@@ -92,4 +92,16 @@ del words[:]
 equal(_ring.pack(words, entry(1, frames=[{"filename": "a", "line": 1, "name": "b"}] * 5), 0,
                  frames, 3), True, "depth-limited")
 equal(words[8], 3, "frames cut at the depth")
+# The entry's size is the request; the adapter passes the block size it computed.
+equal([_ring.block_size(n) for n in (1, 511, 512, 513, 1000, 5000000)],
+      [512, 512, 512, 1024, 1024, 5000192], "round_size: 512-byte multiples, at least 512")
+del words[:]
+_ring.pack(words, entry(3, size=1000), 0, frames, 0, size=1024)
+equal((words[2], words[4]), (3000, 1024), "a given size replaces the entry's")
+# PyTorch 2.1 records no time_us: the time given for untimed entries is used.
+del words[:]
+untimed = {"action": "free_requested", "addr": 0x2000, "size": 1000, "stream": 0}
+equal(_ring.pack(words, untimed, 0, frames, 64, untimed_ns=1234567), True, "an entry without time_us")
+equal(list(words), [2, 0, 1234567, 0x2000, 1000, 0, 0, 0, 0],
+      "no time_us: the given time; no frames key: no frames")
 finish()

@@ -9,10 +9,10 @@ device="cuda")`` takes n bytes from a segment the allocator got from the (fake) 
 with cudaMalloc, exactly as libtorch_cuda does, so libgpuprof.so sees PyTorch's reserved
 memory as it would with the real thing. The same test scripts run unchanged on real PyTorch.
 """
-from . import _C, cuda  # noqa: F401  (real torch imports both at start)
+from . import _C, _fakever, cuda  # noqa: F401  (real torch imports _C and cuda at start)
 from .cuda import OutOfMemoryError  # noqa: F401
 
-__version__ = "2.6.0+fake"
+__version__ = _fakever.TEXT + "+fake"  # FAKETORCH_VERSION picks the release (see _fakever)
 
 
 class dtype:

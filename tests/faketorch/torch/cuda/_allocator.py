@@ -4,16 +4,30 @@ segments, up to 10 MiB from 20 MiB segments, larger ones get a segment rounded u
 2 MiB; blocks are taken best-fit and split, freed blocks merge with free neighbours.
 Segments come from the CUDA runtime's cudaMalloc (so a preloaded profiler sees them);
 when cudaMalloc fails the cached segments are given back and it is tried once more, then
-the OOM path records an "oom" history entry, calls the observers and raises."""
+the OOM path records an "oom" history entry, calls the observers and raises.
+
+History entries mirror c10/cuda/CUDACachingAllocator.cpp's record_trace calls (2.1 to main):
+alloc carries the *requested* size (orig_size, not the rounded block size), free_requested
+and free_completed the block's requested_size; segment_* the segment size; oom the rounded
+request and, instead of "addr", "device_free". An entry has a "frames" key only when it has
+a context (THCPModule_memorySnapshot inserts frames only `if (te.context_)`): with
+context="alloc" that is alloc, segment_alloc and oom (the malloc's stack), and free_*
+(the block's *allocation* stack: record_trace(..., context ? context :
+block->context_when_allocated)); never "snapshot". time_us is Unix-epoch microseconds
+(ApproximateClockToUnixTimeConverter), from 2.2 on only (see _fakever)."""
 import collections
 import ctypes
 import os
 import sys
 import time
 
+from .. import _fakever
+
 SMALL = 1 << 20
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the torch package
 _POOLS = ("all", "small_pool", "large_pool")
+# RecordContext (CUDACachingAllocator.h): NEVER < STATE < ALLOC < ALL
+_LEVEL = {None: 0, "state": 1, "alloc": 2, "all": 3}
 
 
 class _Stat:
@@ -32,11 +46,11 @@ class _Stat:
 
 
 class _Block:
-    __slots__ = ("addr", "size", "requested", "active", "frames", "segment")
+    __slots__ = ("addr", "size", "requested", "active", "frames", "segment", "context")
 
     def __init__(self, addr, size, segment):
         self.addr, self.size, self.segment = addr, size, segment
-        self.requested, self.active, self.frames = 0, False, []
+        self.requested, self.active, self.frames, self.context = 0, False, [], None
 
 
 class _Segment:
@@ -83,23 +97,31 @@ class Allocator:
                                             maxlen=self._history["max_entries"] if on else 1)
 
     def record(self, action, addr, size, frames, **extra):
+        """One record_trace: frames=None means no context (no "frames" key)."""
         if self._history["enabled"] != "all":
             return
-        entry = {"action": action, "addr": addr, "size": size, "stream": 0,
-                 "time_us": time.time_ns() // 1000, "frames": frames,
-                 "compile_context": "N/A", "user_metadata": ""}
-        if action == "oom":
-            del entry["addr"]
+        entry = {"action": action, "device_free" if action == "oom" else "addr": addr,
+                 "size": size, "stream": 0}
+        if frames is not None and self._level() >= _LEVEL["alloc"]:
+            entry["frames"] = frames
+        if _fakever.at_least(2, 2):
+            entry["time_us"] = time.time_ns() // 1000
+        if _fakever.at_least(2, 6):
+            entry.update(compile_context="N/A", user_metadata="")
         entry.update(extra)
         self.trace_ring.append(entry)
 
     def trace(self):
         return list(self.trace_ring)
 
+    def _level(self):
+        return _LEVEL.get(self._history["context"], 0) if self._history["enabled"] else 0
+
     def _context(self, what):
-        if self._history["context"] in (("alloc", "all") if what == "alloc" else ("all",)):
+        """maybeGatherContext: malloc gathers from STATE up, free only at ALL."""
+        if self._level() >= (_LEVEL["state"] if what == "alloc" else _LEVEL["all"]):
             return _python_frames()
-        return []
+        return None
 
     # ---- the CUDA runtime ----
     def _rt(self):
@@ -136,7 +158,8 @@ class Allocator:
                 addr = self._device_alloc(seg_size)
             if addr is None:
                 self._oom(size, seg_size, frames)
-            seg = _Segment(addr, seg_size, pool, frames)
+            seg = _Segment(addr, seg_size, pool, frames or [])
+            seg.context = frames
             self.segments.append(seg)
             self.num_device_alloc += 1
             self._stat("segment", pool, 1)
@@ -149,13 +172,16 @@ class Allocator:
             i = seg.blocks.index(block)
             seg.blocks.insert(i + 1, _Block(block.addr + size, rest, seg))
             block.size = size
-        block.active, block.requested, block.frames = True, nbytes, frames
+        block.active, block.requested, block.frames = True, nbytes, frames or []
         self._stat("allocation", pool, 1)
         self._stat("active", pool, 1)
-        self._stat("allocated_bytes", pool, size)
-        self._stat("active_bytes", pool, size)
+        # alloc_found_block counts block->size: more than the rounded request when the
+        # rest was too small to split off
+        self._stat("allocated_bytes", pool, block.size)
+        self._stat("active_bytes", pool, block.size)
         self._stat("requested_bytes", pool, nbytes)
-        self.record("alloc", block.addr, size, frames)
+        self.record("alloc", block.addr, nbytes, frames)  # orig_size, not block.size
+        block.context = frames
         return block
 
     def _best_fit(self, size, pool):
@@ -169,7 +195,7 @@ class Allocator:
 
     def _oom(self, size, seg_size, frames):
         free, total = self._mem_info()
-        self.record("oom", 0, size, frames, device_free=free)
+        self.record("oom", free, size, frames)
         self.num_ooms += 1
         for obs in list(self._observers):
             obs(self.device, seg_size, total, free)
@@ -186,14 +212,16 @@ class Allocator:
     def free(self, block):
         seg = block.segment
         pool = seg.pool
-        self.record("free_requested", block.addr, block.size, self._context("free"))
+        ctx = self._context("free")
+        ctx = ctx if ctx is not None else getattr(block, "context", None)
+        self.record("free_requested", block.addr, block.requested, ctx)
         self._stat("allocation", pool, -1)
         self._stat("active", pool, -1)
         self._stat("allocated_bytes", pool, -block.size)
         self._stat("active_bytes", pool, -block.size)
         self._stat("requested_bytes", pool, -block.requested)
-        self.record("free_completed", block.addr, block.size, [])
-        block.active, block.frames, block.requested = False, [], 0
+        self.record("free_completed", block.addr, block.requested, ctx)
+        block.active, block.frames, block.requested, block.context = False, [], 0, None
         i = seg.blocks.index(block)
         for j in (i + 1, i - 1):  # merge with free neighbours
             if 0 <= j < len(seg.blocks) and not seg.blocks[j].active:
@@ -210,7 +238,7 @@ class Allocator:
             self.num_device_free += 1
             self._stat("segment", seg.pool, -1)
             self._stat("reserved_bytes", seg.pool, -seg.size)
-            self.record("segment_free", seg.addr, seg.size, [])
+            self.record("segment_free", seg.addr, seg.size, seg.context)
 
     # ---- what PyTorch reports ----
     def active_bytes(self):
@@ -235,6 +263,9 @@ class Allocator:
                 for f in ("current", "peak", "allocated", "freed"):
                     out[f"{name}.{p}.{f}"] = getattr(s, f)
         conf_mb = __import__("torch").cuda._conf().get("max_split_size_mb")
+        for name in ("oversize_allocations", "oversize_segments"):  # statToDict, no pools
+            for f in ("current", "peak", "allocated", "freed"):
+                out[f"{name}.{f}"] = 0
         out.update(num_alloc_retries=self.num_alloc_retries, num_ooms=self.num_ooms,
                    num_sync_all_streams=0, num_device_alloc=self.num_device_alloc,
                    num_device_free=self.num_device_free,
