@@ -28,6 +28,12 @@ struct gp_cupti_api {
     /* Optional: CUPTI's NVTX injection entry (NVTX_INJECTION64_PATH naming libcupti calls
      * it); NULL in a libcupti without it. 1 = NVTX calls now reach CUPTI, 0 = refused. */
     int (*InitializeInjectionNvtx2)(gp_nvtx_export_table_fn);
+    /* Optional: external correlation (library calls tied to their kernels, session.c);
+     * per-API record selection (CUDA 12.x+), else whole API kinds are enabled instead. */
+    CUptiResult (*ActivityPushExternalCorrelationId)(CUpti_ExternalCorrelationKind, uint64_t);
+    CUptiResult (*ActivityPopExternalCorrelationId)(CUpti_ExternalCorrelationKind, uint64_t *);
+    CUptiResult (*ActivityEnableRuntimeApi)(CUpti_CallbackId, uint8_t);
+    CUptiResult (*ActivityEnableDriverApi)(CUpti_CallbackId, uint8_t);
     char path[4096]; /* the library's file, as the loader has it */
     const char *how; /* "already loaded", "GPUPROF_CUPTI", ... for the status line */
 };
@@ -82,5 +88,12 @@ extern GP_CUPTI_HIDDEN const unsigned gp_cupti_nkinds;
 /* Completed buffers and dropped records are counted here for the writer to pick up. */
 GP_CUPTI_HIDDEN void gp_cupti_note_dropped(uint64_t n);
 GP_CUPTI_HIDDEN const struct gp_cupti_api *gp_cupti_api_loaded(void);
+
+/* ---- "cubin.c": GPUPROF_CUBINS=1 ------------------------------------------------------ */
+/* Starting thread, once subscribed: enables the module-loaded resource callback on sub
+ * when GPUPROF_CUBINS=1 (one warning when CUPTI refuses). */
+GP_CUPTI_HIDDEN void gp_cupti_cubin_start(CUpti_SubscriberHandle sub);
+/* The subscriber callback's CUPTI_CB_DOMAIN_RESOURCE calls: MODULE_LOADED saves the cubin. */
+GP_CUPTI_HIDDEN void gp_cupti_cubin_callback(CUpti_CallbackId cbid, const void *data);
 
 #endif

@@ -70,6 +70,11 @@ static int resolve(void *h, struct gp_cupti_api *api, char *why, size_t whylen)
         return -ENOENT;
     }
     (void)GP_SYM(api, Unsubscribe); /* optional */
+    /* optional: without them library calls are not tied to their kernels */
+    (void)GP_SYM(api, ActivityPushExternalCorrelationId);
+    (void)GP_SYM(api, ActivityPopExternalCorrelationId);
+    (void)GP_SYM(api, ActivityEnableRuntimeApi);
+    (void)GP_SYM(api, ActivityEnableDriverApi);
     /* optional: without it NVTX ranges cannot reach this CUPTI (session.c says so) */
     api->InitializeInjectionNvtx2 =
         (__typeof__(api->InitializeInjectionNvtx2))dlsym(h, "InitializeInjectionNvtx2");

@@ -173,15 +173,14 @@ static void give_up(uint32_t state, uint32_t version, const char *library, const
     gp_writer_wake();
 }
 
-/* Never called: the subscription is only held so that no second tool records activity
- * into our buffers, and no callback domain is enabled. */
+/* The subscription is held so that no second tool records activity into our buffers; the
+ * only domain ever enabled is RESOURCE, for GPUPROF_CUBINS=1 (cubin.c). */
 static void CUPTIAPI gp_cupti_noop(void *userdata, CUpti_CallbackDomain domain,
                                    CUpti_CallbackId cbid, const void *data)
 {
     (void)userdata;
-    (void)domain;
-    (void)cbid;
-    (void)data;
+    if (domain == CUPTI_CB_DOMAIN_RESOURCE)
+        gp_cupti_cubin_callback(cbid, data);
 }
 
 static uint64_t mono_ns(void)
@@ -302,6 +301,7 @@ static void gp_cupti_start(void)
         snprintf(missing + len, sizeof(missing) - len, "%s%s", len ? ", " : "",
                  gp_trace_activity_type_name(k->type));
     }
+    gp_cupti_cubin_start(sub); /* GPUPROF_CUBINS=1: the module-loaded callback (cubin.c) */
     pthread_atfork(NULL, NULL, gp_cupti_atfork_child);
     atexit(gp_cupti_atexit);
     snprintf(why, sizeof(why), "libcupti from %s%s%s", gp_api.how,
@@ -396,4 +396,73 @@ int gp_cupti_drain(struct gp_trace_writer *w)
     if (dropped && w && (rc = gp_trace_writer_activity_dropped(w, dropped)) < 0)
         return rc;
     return n;
+}
+
+/* ---- external correlation: library calls tied to the kernels they launch ----------- */
+/* CUPTI writes an EXTERNAL_CORRELATION record only next to a driver or runtime API record
+ * (cupti_activity.h, cuptiActivityPushExternalCorrelationId), so the first push also asks
+ * for the launch APIs' records: a program that never calls cuBLAS or cuDNN pays nothing.
+ * Per API where CUPTI can (cuptiActivityEnable{Runtime,Driver}Api), else the whole RUNTIME
+ * and DRIVER kinds. Those API records are skipped at conversion (convert.c). */
+static _Atomic int gp_ext_setup; /* 0 not yet, 1 claimed by a thread */
+static _Atomic uint64_t gp_ext_last; /* the last id handed out */
+
+static const CUpti_CallbackId gp_launch_runtime[] = {
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000,
+};
+static const CUpti_CallbackId gp_launch_driver[] = {
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
+};
+
+static void ext_enable_launch_records(void)
+{
+    bool ok = gp_api.ActivityEnableRuntimeApi && gp_api.ActivityEnableDriverApi;
+    for (size_t i = 0; ok && i < sizeof gp_launch_runtime / sizeof gp_launch_runtime[0]; i++)
+        ok = gp_api.ActivityEnableRuntimeApi(gp_launch_runtime[i], 1) == CUPTI_SUCCESS;
+    for (size_t i = 0; ok && i < sizeof gp_launch_driver / sizeof gp_launch_driver[0]; i++)
+        ok = gp_api.ActivityEnableDriverApi(gp_launch_driver[i], 1) == CUPTI_SUCCESS;
+    if (!ok) {
+        (void)gp_api.ActivityEnable(CUPTI_ACTIVITY_KIND_RUNTIME);
+        (void)gp_api.ActivityEnable(CUPTI_ACTIVITY_KIND_DRIVER);
+    }
+}
+
+uint64_t gp_cupti_ext_push(void)
+{
+    if (GP_LIKELY(atomic_load_explicit(&gp_cupti_state, memory_order_acquire) != GP_CUPTI_ON) ||
+        atomic_load_explicit(&gp_cupti_exiting, memory_order_relaxed) ||
+        !gp_api.ActivityPushExternalCorrelationId || !gp_api.ActivityPopExternalCorrelationId)
+        return 0;
+    uint64_t id = atomic_fetch_add_explicit(&gp_ext_last, 1, memory_order_relaxed) + 1;
+    int saved = errno;
+    gp_shim_in_hook++; /* CUDA calls CUPTI makes now are not the program's */
+    if (GP_UNLIKELY(atomic_load_explicit(&gp_ext_setup, memory_order_relaxed) == 0) &&
+        atomic_exchange(&gp_ext_setup, 1) == 0)
+        ext_enable_launch_records();
+    bool ok = gp_api.ActivityPushExternalCorrelationId(
+                  (CUpti_ExternalCorrelationKind)GP_CUPTI_EXT_KIND, id) == CUPTI_SUCCESS;
+    gp_shim_in_hook--;
+    errno = saved;
+    return ok ? id : 0;
+}
+
+void gp_cupti_ext_pop(void)
+{
+    uint64_t last = 0;
+    int saved = errno;
+    gp_shim_in_hook++;
+    (void)gp_api.ActivityPopExternalCorrelationId((CUpti_ExternalCorrelationKind)GP_CUPTI_EXT_KIND,
+                                                  &last);
+    gp_shim_in_hook--;
+    errno = saved;
 }

@@ -35,3 +35,8 @@ int gp_cupti_nvtx_inject(gp_nvtx_export_table_fn get_export_table)
     (void)get_export_table;
     return 0;
 }
+
+/* Without CUPTI no kernel is recorded, so there is nothing to tie library calls to. */
+uint64_t gp_cupti_ext_push(void) { return 0; }
+
+void gp_cupti_ext_pop(void) {}

@@ -55,6 +55,10 @@ struct torch_priv {
     uint64_t last_alloc, last_live;
     int series_started;
     struct delta_list deltas; /* for the non-PyTorch series; empty without series */
+    struct {                  /* the latest NVML record (MEMINFO api 31) not yet used */
+        int have;
+        uint64_t time_ns, bytes, count, largest_pid, largest_bytes;
+    } nvml[GP_REPORT_TORCH_DEVICES];
 };
 
 static void note_delta(struct gp_report_torch *t, uint64_t time, uint64_t from, uint64_t to, int torch)
@@ -318,6 +322,18 @@ static int on_oom(struct gp_report_torch *t, const struct gp_report_model *m,
     o->allocated = t->dev[d].allocated;
     o->reserved = t->dev[d].segments;
     o->process_device = m->live_bytes[GP_MEM_DEVICE];
+    /* What NVML said at the cudaMalloc failure that led here: the shim writes it before
+     * PyTorch's OOM observer runs, so it is already seen. Older than the seconds before the
+     * OOM, it belongs to another (an OOM PyTorch raised from its own limit calls no CUDA). */
+    if (pv->nvml[d].have && pv->nvml[d].time_ns <= rec->time_ns + GP_REPORT_TORCH_GROWTH_NS / 5 &&
+        pv->nvml[d].time_ns + GP_REPORT_TORCH_GROWTH_NS >= rec->time_ns) {
+        o->have |= GP_TORCH_HAVE_NVML | GP_TORCH_HAVE_OTHER;
+        o->other_processes = pv->nvml[d].bytes;
+        o->other_processes_count = pv->nvml[d].count;
+        o->other_largest_pid = pv->nvml[d].largest_pid;
+        o->other_largest_bytes = pv->nvml[d].largest_bytes;
+        pv->nvml[d].have = 0;
+    }
     uint64_t low = 0, low_ns = 0;
     if (ring_low(pv, d, rec->time_ns, &low, &low_ns) && o->allocated > low) {
         o->growth_bytes = o->allocated - low;
@@ -424,7 +440,16 @@ static void advise(const struct gp_report_torch *t, struct gp_report_torch_oom *
                  "peak section lists device memory by library",
                  B(0, o->non_torch), total ? B(1, o->device_total) : B(1, o->reserved),
                  total ? "of device memory" : "reserved by PyTorch");
-    if ((o->have & GP_TORCH_HAVE_OTHER) && total && o->other_processes * 10 >= o->device_total &&
+    if ((o->have & GP_TORCH_HAVE_NVML) && total && o->other_processes * 10 >= o->device_total &&
+        o->other_processes)
+        snprintf(advice(o, "other_processes")->text, sizeof(o->advice[0].text),
+                 "other processes: %llu other process%s held %s of the device's %s (NVML; the "
+                 "largest, pid %llu, %s): stop them or use another GPU",
+                 (unsigned long long)o->other_processes_count,
+                 o->other_processes_count == 1 ? "" : "es", B(0, o->other_processes),
+                 B(1, o->device_total), (unsigned long long)o->other_largest_pid,
+                 B(2, o->other_largest_bytes));
+    else if ((o->have & GP_TORCH_HAVE_OTHER) && total && o->other_processes * 10 >= o->device_total &&
         o->other_processes)
         snprintf(advice(o, "other_processes")->text, sizeof(o->advice[0].text),
                  "other processes: %s of the device's %s was held outside this process's "
@@ -476,7 +501,8 @@ static void finish_oom(struct gp_report_torch *t)
     /* Non-PyTorch: the process's device memory outside PyTorch's segments on any device. */
     uint64_t torch_seg = pv->seg_total - dv->segments + o->reserved;
     o->non_torch = o->process_device > torch_seg ? o->process_device - torch_seg : 0;
-    if ((o->have & GP_TORCH_HAVE_TOTAL) && (o->have & GP_TORCH_HAVE_FREE)) {
+    if (!(o->have & GP_TORCH_HAVE_NVML) && (o->have & GP_TORCH_HAVE_TOTAL) &&
+        (o->have & GP_TORCH_HAVE_FREE)) { /* inferred only when NVML did not measure it */
         uint64_t used = o->device_total > o->device_free ? o->device_total - o->device_free : 0;
         o->other_processes = used > o->process_device ? used - o->process_device : 0;
         o->have |= GP_TORCH_HAVE_OTHER;
@@ -588,6 +614,15 @@ static int on_record(void *ctx, const struct gp_report_model *m, const struct gp
     if (pv->pending && !(rec->type == GP_REC_TORCH_STAT && rec->kind == GP_TORCH_AT_OOM))
         finish_oom(t);
     unsigned d = dev_index(rec->device);
+    if (rec->type == GP_REC_MEMINFO && rec->api == GP_API_NVML_PROCESSES) {
+        pv->nvml[d].have = 1;
+        pv->nvml[d].time_ns = rec->time_ns;
+        pv->nvml[d].bytes = rec->size;
+        pv->nvml[d].count = rec->aux1;
+        pv->nvml[d].largest_pid = rec->stream;
+        pv->nvml[d].largest_bytes = rec->ptr;
+        return 0;
+    }
     if (rec->type == GP_REC_TORCH) {
         t->present = 1;
         t->events++;

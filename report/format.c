@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "report.h"
 
 const char *gp_report_fmt_bytes(char *buf, size_t len, uint64_t bytes)
@@ -48,4 +50,15 @@ void gp_report_fputs_safe(FILE *f, const char *s)
         p += len;
         n -= len;
     }
+}
+
+const char *gp_report_fmt_wall(char *buf, size_t len, uint64_t ns)
+{
+    time_t t = (time_t)(ns / 1000000000u);
+    struct tm tm;
+    char day[32];
+    if (!gmtime_r(&t, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(day, sizeof(day), "?");
+    snprintf(buf, len, "%s.%03u UTC", day, (unsigned)(ns / 1000000u % 1000u));
+    return buf;
 }

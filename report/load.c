@@ -33,6 +33,9 @@ int gp_report_load(struct gp_report *r, const char *path, const struct gp_report
     rc = gp_report_torch_attach(&r->torch, r->model, opt->top, opt->timeline);
     if (rc < 0)
         goto out;
+    rc = gp_report_cubins_attach(&r->cubins, r->model);
+    if (rc < 0)
+        goto out;
     if (opt->timeline) {
         rc = gp_report_timeline_attach(&r->timeline, r->model);
         if (rc < 0)
@@ -61,6 +64,7 @@ void gp_report_fini(struct gp_report *r)
     gp_report_timeline_fini(&r->timeline);
     gp_report_events_fini(&r->events);
     gp_report_torch_fini(&r->torch);
+    gp_report_cubins_free(r->cubins);
     gp_report_tensor_fini(&r->tensor);
     gp_report_kernels_fini(&r->kernels);
     gp_report_oom_fini(&r->oom);

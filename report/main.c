@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "report.h"
+#include "view_html.h"
 
 #define EXIT_BAD_INPUT 1
 #define EXIT_USAGE 2
@@ -28,6 +29,7 @@ static const char usage_text[] =
     "                              gpuprof-report --json --plot memory.svg gpuprof.1234.gz\n"
     "  Perfetto timeline           gpuprof-report --perfetto trace.json gpuprof.1234.gz\n"
     "                              gpuprof-report --perfetto cut.json --from 2 --to 3 gpuprof.1234.gz\n"
+    "                              gpuprof-report --perfetto job.json run/   (every process)\n"
     "  job of many processes       gpuprof-report run/gpuprof.*.gz\n"
     "  (peaks, first OOM, balance) gpuprof-report --json run/    (its gpuprof*.gz files)\n"
     "  one HTML page to share      gpuprof-report --html report.html gpuprof.1234.gz\n"
@@ -49,11 +51,15 @@ static const char usage_text[] =
     "                range called NAME (not with --from/--to)\n"
     "  --perfetto FILE\n"
     "                write Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing) into\n"
-    "                FILE: memory counters, allocation calls, kernels, copies, NVTX ranges;\n"
-    "                --from/--to cut it\n"
-    "  --html FILE   write one self-contained HTML page (run, memory plot, peak sites, OOMs,\n"
-    "                top kernels) into FILE\n"
-    "  --csv DIR     write allocations.csv and kernels.csv into DIR (made if missing)\n"
+    "                FILE: memory counters, allocation and library calls, kernels, copies,\n"
+    "                NVTX ranges, launch arrows; --from/--to cut it; with several traces, one\n"
+    "                timeline of the job aligned on the hosts' wall clocks\n"
+    "  --html FILE   write one self-contained HTML page into FILE: environment, memory plot,\n"
+    "                kernel timeline (the window of --plot-timeline), peak sites, OOMs, PyTorch,\n"
+    "                top kernels, Tensor Cores; with several traces the job page (and the\n"
+    "                batch-size fit when their labels carry batch=N)\n"
+    "  --csv DIR     write allocations.csv, kernels.csv and libcalls.csv into DIR (made if\n"
+    "                missing)\n"
     "  --classify-kernels FILE\n"
     "                read kernel names, one per line (FILE or - for stdin), and print\n"
     "                name<TAB>tensor|cuda-core|unknown<TAB>rule: reason for each (no trace)\n"
@@ -262,15 +268,19 @@ static int write_perfetto(const char *path, const struct gp_report *r,
     return 0;
 }
 
-/* Writes the HTML page into path; the reason on stderr when it fails. */
-static int write_html(const char *path, struct gp_report *r)
+/* Writes the HTML page into path (one trace: r and win; several: mu, with the batch-size
+ * fit when fit is set, or why not in fit_note); the reason on stderr when it fails. */
+static int write_html(const char *path, struct gp_report *r, const struct gp_report_window *win,
+                      const struct gp_report_multi *mu, const struct gp_report_fit *fit,
+                      const char *fit_note)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "gpuprof-report: %s: cannot create: %s\n", path, strerror(errno));
         return -1;
     }
-    int rc = gp_report_view_html(f, r);
+    int rc = mu ? gp_report_view_html_job(f, mu, fit, fit_note)
+                : gp_report_view_html_window(f, r, win);
     if (fclose(f) != 0 && rc == 0)
         rc = -EIO;
     if (rc < 0) {
@@ -280,14 +290,47 @@ static int write_html(const char *path, struct gp_report *r)
     return 0;
 }
 
+/* --html with several traces: the job page, with the batch-size fit when every trace's label
+ * carries batch=N and there are two sizes or more (ranks of one job share one size: no fit). */
+static int write_html_job(const char *path, const struct gp_report_multi *mu)
+{
+    struct gp_report_fit fit;
+    char err[1024];
+    const char *note = NULL;
+    size_t labelled = 0, distinct = 0;
+    gp_report_fit_init(&fit);
+    for (size_t i = 0; i < mu->n; i++) {
+        uint64_t b = gp_report_torch_label_batch(mu->v[i].label);
+        int seen = 0;
+        for (size_t k = 0; b && k < i; k++)
+            seen |= gp_report_torch_label_batch(mu->v[k].label) == b;
+        labelled += b != 0;
+        distinct += b && !seen;
+    }
+    if (labelled == mu->n && distinct >= 2) {
+        for (size_t i = 0; i < mu->n && !note; i++)
+            if (gp_report_fit_add_trace(&fit, mu->v[i].path,
+                                        gp_report_torch_label_batch(mu->v[i].label), err,
+                                        sizeof(err)) < 0)
+                note = err;
+        if (!note && gp_report_fit_solve(&fit, err, sizeof(err)) < 0)
+            note = err;
+    } else if (labelled && labelled < mu->n) {
+        note = "only some of the traces' labels carry a batch size (batch=N)";
+    }
+    int rc = write_html(path, NULL, NULL, mu, labelled == mu->n && distinct >= 2 && !note ? &fit : NULL,
+                        note);
+    gp_report_fit_fini(&fit);
+    return rc;
+}
+
 /* Several traces (or a directory of them): the job summary. */
 static int run_multi(const struct cli *cli, char **paths, size_t n)
 {
     const char *single = cli->plot       ? "--plot"
                          : cli->timeline ? "--plot-timeline"
-                         : cli->perfetto ? "--perfetto"
                          : cli->csv      ? "--csv"
-                         : cli->html     ? "--html"
+                         : cli->perfetto && cli->window.range ? "--range"
                                          : NULL;
     if (single)
         return usage_error("this option takes one trace, not several:", single);
@@ -302,8 +345,14 @@ static int run_multi(const struct cli *cli, char **paths, size_t n)
     }
     struct gp_report_multi mu = { 0 };
     struct gp_report_options opt = { .top = cli->top };
+    struct gp_report_pf_proc *pf = NULL; /* --perfetto: what the combined timeline needs */
+    size_t npf = 0;
     char err[512];
     int status = 0;
+    if (cli->perfetto && !(pf = calloc(n, sizeof(*pf)))) {
+        fprintf(stderr, "gpuprof-report: out of memory\n");
+        return EXIT_BAD_INPUT;
+    }
     for (size_t i = 0; i < n && status == 0; i++) {
         struct gp_report r;
         err[0] = '\0';
@@ -314,7 +363,8 @@ static int run_multi(const struct cli *cli, char **paths, size_t n)
             status = EXIT_BAD_INPUT;
             break;
         }
-        if (gp_report_multi_add(&mu, paths[i], &r) < 0) {
+        if (gp_report_multi_add(&mu, paths[i], &r) < 0 ||
+            (pf && gp_report_pf_proc_set(&pf[npf++], paths[i], r.model, r.torch.present) < 0)) {
             fprintf(stderr, "gpuprof-report: out of memory\n");
             status = EXIT_BAD_INPUT;
         }
@@ -331,6 +381,27 @@ static int run_multi(const struct cli *cli, char **paths, size_t n)
             status = EXIT_BAD_INPUT;
         }
     }
+    if (status == 0 && pf) {
+        FILE *f = fopen(cli->perfetto, "w");
+        int rc = f ? gp_report_view_perfetto_job(f, pf, npf, &cli->window, err, sizeof(err)) : -errno;
+        if (!f)
+            snprintf(err, sizeof(err), "%s: cannot create: %s", cli->perfetto, strerror(-rc));
+        if (f && fclose(f) != 0 && rc == 0) {
+            rc = -EIO;
+            snprintf(err, sizeof(err), "%s: cannot write: %s", cli->perfetto, strerror(EIO));
+        } else if (f && rc == -EIO) {
+            snprintf(err, sizeof(err), "%s: cannot write: %s", cli->perfetto, strerror(EIO));
+        }
+        if (rc < 0) {
+            fprintf(stderr, "gpuprof-report: %s\n", err);
+            status = EXIT_BAD_INPUT;
+        }
+    }
+    if (status == 0 && cli->html && write_html_job(cli->html, &mu) < 0)
+        status = EXIT_BAD_INPUT;
+    for (size_t i = 0; i < npf; i++)
+        gp_report_pf_proc_fini(&pf[i]);
+    free(pf);
     gp_report_multi_fini(&mu);
     return status;
 }
@@ -521,7 +592,7 @@ int main(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     struct gp_report_options opt = { .top = cli.top, .timeline = cli.plot || cli.html,
-                                     .events = cli.perfetto || cli.csv };
+                                     .events = 0 /* --perfetto, --csv stream (second read) */ };
     if (gp_report_load(&r, cli.trace, &opt, err, sizeof(err)) < 0) {
         fprintf(stderr, "gpuprof-report: %s: %s\n", cli.trace,
                 err[0] ? err : "cannot read the trace");
@@ -529,7 +600,7 @@ int main(int argc, char **argv)
     }
     r.native = cli.native;
     cli.window.trace = cli.trace;
-    if (cli.window.range && (cli.timeline || cli.perfetto)) {
+    if (cli.window.range && (cli.timeline || cli.perfetto || cli.html)) {
         struct gp_report_range g;
         if (gp_report_kernels_find_range(&r.kernels, r.model, cli.window.range, &g, err,
                                          sizeof(err)) < 0) {
@@ -560,7 +631,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "gpuprof-report: %s\n", err);
         status = EXIT_BAD_INPUT;
     }
-    if (status == 0 && cli.html && write_html(cli.html, &r) < 0)
+    if (status == 0 && cli.html && write_html(cli.html, &r, &cli.window, NULL, NULL, NULL) < 0)
         status = EXIT_BAD_INPUT;
     if (status == 0 && cli.perfetto && write_perfetto(cli.perfetto, &r, &cli.window) < 0)
         status = EXIT_BAD_INPUT;

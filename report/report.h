@@ -266,6 +266,13 @@ struct gp_report_oom_event {
     uint64_t device_free, device_total; /* as the record says */
     uint64_t live_bytes;                /* live device bytes recorded by the trace */
     struct gp_report_site_list sites;
+    /* Other processes on the device, from the NVML record that followed the OOM on the same
+     * thread (trace-format §3.5, api 31); all 0 unless have_others. */
+    uint32_t tid;
+    int have_others;
+    uint64_t others_bytes, others_count, others_largest_pid, others_largest_bytes;
+    uint64_t self_nvml_bytes; /* this process as NVML saw it, 0 = not listed */
+    char others_advice[240];  /* advice "other_processes" when they held much; "" = none */
 };
 
 #define GP_REPORT_MAX_OOM_KEPT 1000 /* OOM events beyond this are counted only */
@@ -346,6 +353,8 @@ void gp_report_symbolizer_free(struct gp_report_symbolizer *s);
 /* Fills out (pointers stay valid until the symbolizer is freed). Lookups that fail give
  * "??" frames; the only error is -ENOMEM. */
 int gp_report_symbolize(struct gp_report_symbolizer *s, uint64_t ip, struct gp_report_frame *out);
+/* A frame inside libgpuprof.so itself (the shim's hook), which views leave out. */
+int gp_report_frame_is_shim(const struct gp_report_frame *f);
 /* Frames of a stack: its Python frames innermost first, then its native frames innermost
  * first (the order every view shows); returns how many, or -ENOMEM. */
 int gp_report_symbolize_stack(struct gp_report_symbolizer *s, uint32_t stack,
@@ -501,31 +510,70 @@ const char *gp_report_kernels_verdict(const struct gp_report_kernels *k,
                                       const struct gp_report_model *m, char *buf, size_t len);
 
 /* ---- "analysis_events.c": calls, memory and GPU activity in time (--perfetto, --csv) */
-struct gp_report_call { /* an ALLOC, FREE or OOM record */
-    uint64_t time_ns, size, ptr; /* absolute time */
-    uint32_t stack, tid;
-    int32_t device, result;
-    uint8_t type, api, kind;
-};
+/* The timeline views stream: they read the trace a second time (a model of their own, with
+ * PyTorch's allocator replayed) and hand each item to a sink as it comes, so report memory
+ * stays bounded by the summary's size whatever the trace's length. Kernels, copies, memsets
+ * and NVTX ranges pass through a reorder window of GP_REPORT_EVENTS_REORDER spans and come
+ * out by start (longer first at equal starts); a span that arrives after a later-starting one
+ * already left the window comes out at once, marked late. */
+#define GP_REPORT_EVENTS_REORDER 65536
 struct gp_report_mem_sample { /* after a change: device bytes held; the pools' reserved
                                 * bytes and bytes in use (POOL records) */
     uint64_t time_ns, device_bytes, pool_bytes, pool_used;
 };
-struct gp_report_act { /* a timed kernel, memcpy or memset */
+struct gp_report_span_ev { /* a timed kernel, memcpy or memset, or a complete NVTX range */
     uint64_t start_ns, end_ns, bytes;
+    uint64_t seq;           /* arrival order (ties) */
     uint32_t name_id, device, stream, correlation;
-    uint8_t type, kind;
+    uint8_t type, kind;     /* GP_REC_KERNEL, _MEMCPY, _MEMSET, or _MARKER for a range */
+    uint8_t late;           /* out of start order beyond the reorder window */
 };
+struct gp_report_events_sink {
+    void *ctx;
+    /* ALLOC, FREE, OOM and LIBCALL records, in trace order */
+    int (*call)(void *ctx, const struct gp_report_model *m, const struct gp_record *rec);
+    /* device memory and pools after each change */
+    int (*memory)(void *ctx, const struct gp_report_mem_sample *s);
+    /* PyTorch's allocated and reserved bytes (all devices) after a TORCH record changed them */
+    int (*torch)(void *ctx, uint64_t time_ns, uint64_t allocated, uint64_t reserved);
+    /* EXT_CORR records (external id pushed around a CUDA call), in trace order */
+    int (*ext_corr)(void *ctx, const struct gp_activity *a);
+    /* spans, by start as far as the reorder window allows */
+    int (*span)(void *ctx, const struct gp_report_model *m, const struct gp_report_span_ev *s);
+};
+/* Reads the trace at path once more and feeds sink. The reason in err when it fails. */
+int gp_report_events_stream(const char *path, const struct gp_report_events_sink *sink,
+                            char *err, size_t errlen);
+/* A view's cache of demangled kernel names by string id (bounded; see analysis_events.c). */
+struct gp_report_names {
+    char **v;
+    uint32_t n;
+};
+/* The name a span shows: demangled kernel, "memcpy HtoD", "memset", NVTX name. */
+const char *gp_report_span_name(struct gp_report_names *c, const struct gp_report_model *m,
+                                const struct gp_report_span_ev *s, char *buf, size_t len);
+void gp_report_names_fini(struct gp_report_names *c);
+struct gp_report_window;
+/* "view_perfetto.c": one process of a combined timeline (gpuprof-report --perfetto F DIR),
+ * taken from its loaded report before that is freed. */
+struct gp_report_pf_proc {
+    char *path, *host, *label, *exe, *cmdline;
+    uint32_t pid;
+    uint64_t realtime_ns, monotonic_ns; /* the header's clocks */
+    int have_pools, have_torch;         /* counter tracks it gets */
+};
+int gp_report_pf_proc_set(struct gp_report_pf_proc *p, const char *path, const struct gp_report_model *m,
+                          int have_torch);
+void gp_report_pf_proc_fini(struct gp_report_pf_proc *p);
+/* The processes' timelines in one Chrome trace-event JSON document, each process a group
+ * (pid = its index + 1), times aligned on each header's wall clock (docs/views.md). win's
+ * from/to count from the earliest start; range must be NULL. 0, or negative with a one-line
+ * reason in err (the trace's path in it when reading failed). */
+int gp_report_view_perfetto_job(FILE *f, const struct gp_report_pf_proc *v, size_t n,
+                                const struct gp_report_window *win, char *err, size_t errlen);
+/* Nothing is kept during the main pass any more; attach and fini remain for callers. */
 struct gp_report_events {
-    struct gp_report_call *calls; /* in trace order */
-    size_t ncalls, calls_cap;
-    struct gp_report_mem_sample *mem;
-    size_t nmem, mem_cap;
-    struct gp_report_act *acts; /* by start after finish (longer first at equal starts) */
-    size_t nacts, acts_cap;
-    int have_pools;
-    uint64_t *pool_used; /* per pool of the model's table, [GP_REPORT_MAX_POOLS] */
-    uint64_t pool_used_total;
+    int unused;
 };
 int gp_report_events_attach(struct gp_report_events *e, struct gp_report_model *m);
 void gp_report_events_fini(struct gp_report_events *e);
@@ -607,18 +655,40 @@ struct gp_report_tc_verdict {
 void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verdict *v);
 const char *gp_report_tc_class_name(unsigned cls); /* "allowed", ..., "unknown" */
 
-struct gp_report_tc_site { /* one call site (stack) + API + verdict */
+/* A kernel one call site launched (joined through the external correlation id). */
+struct gp_report_tc_site_kernel {
+    uint32_t name_id;
+    unsigned cls; /* enum gp_report_kclass of its name */
+    uint64_t calls, time_ns;
+};
+#define GP_REPORT_TC_SITE_KERNELS 8
+#define GP_KC_CLASSES_N 3 /* GP_KC_CLASSES (enum gp_report_kclass, below) */ /* distinct kernels kept per site; the rest are "other" */
+
+struct gp_report_tc_site { /* one call site (stack) + API + layer-1 verdict */
     uint32_t stack;
     uint8_t api; /* enum gp_lib_api */
-    struct gp_report_tc_verdict verdict;
+    struct gp_report_tc_verdict verdict; /* layer 1 (or 2), what was asked */
     uint64_t m, n, k, batch; /* of its first call */
     uint64_t calls, host_ns;
     double flops;
+    /* its kernels (layer 3 through the join); after finish: longest first */
+    struct gp_report_tc_site_kernel kernels[GP_REPORT_TC_SITE_KERNELS];
+    size_t nkernels;
+    uint64_t other_calls, other_ns;   /* kernels beyond GP_REPORT_TC_SITE_KERNELS names */
+    uint64_t gpu_time_ns, kernel_calls; /* all its kernels */
+    uint64_t kc_ns[GP_KC_CLASSES_N];  /* its kernels' time by name class */
+    double flops_timed;                /* FLOPs of its calls that had kernels attributed */
+    /* after finish: the final verdict */
+    unsigned ran;            /* enum gp_report_kclass: what its kernels ran on (by time) */
+    const char *final_layer; /* "kernel name" when its kernels decided, else verdict.layer */
+    char why[320];           /* the final verdict in words */
+    double tflops;           /* flops_timed / gpu_time_ns, 0 when no kernel time */
 };
 struct gp_report_tc_total {
     const char *name; /* by_prec only */
     uint64_t calls;
     double flops;
+    uint64_t gpu_time_ns, tc_time_ns; /* by_prec: attributed kernels' time, on Tensor Cores */
 };
 #define GP_REPORT_TC_MAX_SITES 4096
 #define GP_REPORT_TC_MAX_PREC 16
@@ -693,11 +763,85 @@ struct gp_report_tensor {
     struct gp_report_tc_kernel *kernels; /* replay: by name id; after finish: by time */
     size_t nkernels, kernels_cap;        /* after finish: distinct kernels */
     uint64_t kernel_calls[GP_KC_CLASSES], kernel_ns[GP_KC_CLASSES];
-    uint64_t gemm_time_ns; /* tensor + cuda-core: the GEMM/conv kernels the table knows */
-    double tc_fraction;    /* tensor / gemm_time_ns; 0 when gemm_time_ns is 0 */
+    /* The headline: from the kernels attributed to library calls (external correlation)
+     * when there are any, else by name alone (name_* below). */
+    uint64_t gemm_time_ns; /* attributed: all their time; by name: tensor + cuda-core */
+    uint64_t tc_time_ns;   /* of which on Tensor Core kernels */
+    double tc_fraction;    /* tc_time_ns / gemm_time_ns; 0 when gemm_time_ns is 0 */
+    int attributed;        /* 1: the headline comes from attributed kernels */
+    uint64_t name_gemm_time_ns, name_tc_time_ns; /* by kernel name alone, every kernel */
+    double name_tc_fraction;
+    /* the join: LIBCALL ext id -> EXT_CORR (correlation) -> KERNEL, in any record order */
+    struct gp_report_tc_join *join;   /* replay only */
+    uint64_t ext_calls;               /* LIBCALLs carrying an external id */
+    uint64_t attributed_kernels, attributed_ns;
+    uint64_t join_dropped;            /* entries given up at the maps' bound (counted once each) */
 };
+#define GP_REPORT_TC_MAX_PENDING (1u << 20) /* entries per join map */
 int gp_report_tensor_attach(struct gp_report_tensor *t, struct gp_report_model *m);
 void gp_report_tensor_fini(struct gp_report_tensor *t);
+
+/* ---- "analysis_cubins.c": layer 4 over a trace (CUBIN records, GPUPROF_CUBINS=1) ------- */
+/* During the replay each saved cubin is written, chunk by chunk, to a private temporary
+ * directory (never all in memory); at the end each is disassembled (sass.c's tool search,
+ * a time limit per cubin, no shell) and the functions that ran as kernels get a layer-4
+ * verdict, which overrides the kernel-name table's when its class is not unknown. */
+enum gp_report_cubins_status {
+    GP_CUBINS_ABSENT = 0, /* the trace has no CUBIN record (GPUPROF_CUBINS was 0) */
+    GP_CUBINS_DONE,       /* disassembled (some cubins may have failed: see failed) */
+    GP_CUBINS_NO_TOOL,    /* neither nvdisasm nor cuobjdump was found */
+    GP_CUBINS_NOT_SAVED,  /* CUBIN records, but no cubin bytes to disassemble */
+    GP_CUBINS_FAILED,     /* the temporary directory could not be used: why */
+};
+struct gp_report_cubin_kernel { /* a kernel that ran and was found in a cubin */
+    uint32_t name_id;  /* string id in the trace (mangled name) */
+    unsigned cls;      /* enum gp_report_kclass; UNKNOWN: no verdict (no MMA/FMA, or modules disagree) */
+    char verdict[96];  /* "tensor (HMMA x 64)", "cuda-core (FFMA x 12)", ... */
+    uint32_t cubins;   /* distinct cubins holding a function of that name */
+    uint64_t calls, time_ns;
+};
+#define GP_REPORT_CUBINS_TEXT_KERNELS 20 /* kernels listed in the text view */
+struct gp_report_cubins {
+    int status;           /* enum gp_report_cubins_status */
+    char why[512];        /* FAILED, NO_TOOL: one line */
+    char tool[256];       /* the disassembler run (DONE) */
+    unsigned timeout_s;   /* per cubin */
+    uint64_t modules;     /* modules the trace describes (saved, duplicate, over cap, lost) */
+    uint64_t saved, saved_bytes;       /* distinct cubins with their bytes in the trace */
+    uint64_t duplicates;               /* modules whose content was saved already */
+    uint64_t over_cap, over_cap_bytes; /* not saved: past GPUPROF_CUBINS_MAX */
+    uint64_t lost;                     /* not saved: the shim had no memory or room */
+    uint64_t incomplete;  /* saved cubins whose chunks were missing or out of order */
+    uint64_t disassembled, failed, timed_out; /* per complete cubin */
+    char first_error[512];                    /* the first failure, one line */
+    struct gp_report_cubin_kernel *kernels;   /* after finish: by GPU time, longest first */
+    size_t nkernels;
+    uint64_t kernel_names; /* distinct kernel names that ran */
+    void *priv;            /* analysis_cubins.c's replay state */
+};
+/* "sass_timed.c": gp_report_sass_count with bounds. Runs tool (nvdisasm -c, cuobjdump -sass)
+ * on cubin without a shell, its listing in a file in workdir (a private directory; at most
+ * 1 GiB), killed with its process group after timeout_s; then counts per function into out
+ * (which the caller zeroes and frees). 0, or negative with one line in err: -ETIMEDOUT ran
+ * too long, -EINVAL failed on the file, another errno when it could not be run. */
+int gp_report_sass_count_timed(const char *tool, const char *cubin, const char *workdir,
+                               unsigned timeout_s, struct gp_report_sass *out, char *err,
+                               size_t errlen);
+/* Always attaches (a trace without CUBIN records costs nothing); *out is freed by
+ * gp_report_cubins_free. */
+int gp_report_cubins_attach(struct gp_report_cubins **out, struct gp_report_model *m);
+void gp_report_cubins_free(struct gp_report_cubins *c);
+struct gp_report;
+/* Layer 4 for one kernel by its mangled name, as the trace has it: the verdict text and
+ * *cls (enum gp_report_kclass), or NULL (and *cls UNKNOWN) when no saved cubin holds it.
+ * A verdict whose *cls is UNKNOWN must not override the name table's. */
+const char *gp_report_cubins_verdict(const struct gp_report *r, const char *mangled_name,
+                                     unsigned *cls);
+/* "view_cubins.c": the "Tensor Cores (layer 4: machine code)" text section (only when the
+ * trace has CUBIN records) and the JSON "cubins" object (null without them). */
+struct gp_report_json;
+int gp_report_view_text_cubins(FILE *f, struct gp_report *r);
+int gp_report_view_json_cubins(struct gp_report_json *j, struct gp_report *r);
 
 /* ---- "analysis_torch.c": PyTorch's caching allocator (TORCH, TORCH_STAT records) ---- */
 /* Allocated = bytes in blocks PyTorch handed to tensors (ALLOC until FREE_REQUESTED),
@@ -729,6 +873,7 @@ enum {
     GP_TORCH_HAVE_INACTIVE = 1 << 3,
     GP_TORCH_HAVE_LARGEST = 1 << 4,
     GP_TORCH_HAVE_OTHER = 1 << 5,
+    GP_TORCH_HAVE_NVML = 1 << 6, /* other_processes measured by NVML, not inferred */
 };
 
 /* One line of advice computed from an OOM's numbers. */
@@ -751,7 +896,10 @@ struct gp_report_torch_oom {
     uint64_t private_pools;
     uint64_t process_device;  /* device memory the whole process held (the shim's view) */
     uint64_t non_torch;       /* process_device - PyTorch's segments */
-    uint64_t other_processes; /* device_total - device_free - process_device, when known */
+    uint64_t other_processes; /* NVML's figure (GP_TORCH_HAVE_NVML), else device_total -
+                               * device_free - process_device, when known */
+    uint64_t other_processes_count;                  /* with GP_TORCH_HAVE_NVML */
+    uint64_t other_largest_pid, other_largest_bytes; /* with GP_TORCH_HAVE_NVML */
     uint64_t growth_bytes, growth_ns; /* allocated growth over the seconds before */
     int recovered;            /* PyTorch allocations went on after it */
     int fatal;                /* the process died of it (adapter said so, or last + no more allocations) */
@@ -814,6 +962,7 @@ struct gp_report {
     struct gp_report_events events;     /* empty unless options.events */
     struct gp_report_tensor tensor;     /* library calls, Tensor Cores (analysis_tensor.c) */
     struct gp_report_torch torch;       /* PyTorch's allocator (analysis_torch.c) */
+    struct gp_report_cubins *cubins;    /* Tensor Cores, layer 4 (analysis_cubins.c) */
     struct gp_report_symbolizer *sym;
     int native; /* text view: all native frames under Python frames (--native) */
 };
@@ -831,6 +980,8 @@ size_t gp_report_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 /* ---- "format.c": numbers and strings for people ------------------------------------ */
 /* "1.50 GiB" style; buf of at least 32 bytes. */
 const char *gp_report_fmt_bytes(char *buf, size_t len, uint64_t bytes);
+/* A wall-clock time (ns since the epoch) as "2026-11-26 21:30:00.123 UTC". */
+const char *gp_report_fmt_wall(char *buf, size_t len, uint64_t ns);
 /* "3.210 s" style. */
 const char *gp_report_fmt_secs(char *buf, size_t len, uint64_t ns);
 /* Writes s with control characters and invalid UTF-8 shown as '?', so trace strings
@@ -961,6 +1112,9 @@ int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r);
 /* "view_env.c": the run's environment (INFO records). The driver check: 1 with a one-line
  * warning in buf when the driver is older than the program's CUDA runtime, else 0. */
 int gp_report_env_driver_check(const struct gp_report_model *m, char *buf, size_t len);
+/* An INFO value in CUDA's 1000 * major + 10 * minor ("12040") as "12.4" in buf (48 bytes or
+ * more); NULL when it is not a plain number. */
+const char *gp_report_env_cuda_version(char *buf, size_t len, const char *info_value);
 int gp_report_view_text_env(FILE *f, const struct gp_report *r);
 void gp_report_view_json_env(struct gp_report_json *j, const struct gp_report *r);
 

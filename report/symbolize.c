@@ -185,3 +185,12 @@ int gp_report_symbolize_stack(struct gp_report_symbolizer *s, uint32_t stack,
     }
     return (int)n;
 }
+
+int gp_report_frame_is_shim(const struct gp_report_frame *f)
+{
+    if (f->python || f->module == NULL)
+        return 0;
+    const char *base = strrchr(f->module, '/');
+    base = base ? base + 1 : f->module;
+    return strncmp(base, "libgpuprof", 10) == 0;
+}

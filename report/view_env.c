@@ -29,6 +29,12 @@ static const char *cuda_version(char *buf, size_t len, long v)
     return buf;
 }
 
+const char *gp_report_env_cuda_version(char *buf, size_t len, const char *info_value)
+{
+    long v = version_int(info_value);
+    return v < 0 ? NULL : cuda_version(buf, len, v);
+}
+
 int gp_report_env_driver_check(const struct gp_report_model *m, char *buf, size_t len)
 {
     long drv = version_int(gp_report_model_info(m, "cuda.driver_version"));

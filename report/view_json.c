@@ -187,6 +187,37 @@ static int write_memory(struct gp_report_json *j, struct gp_report *r)
     return 0;
 }
 
+/* Other processes from NVML (null when it did not answer) and the advice built on them. */
+static void write_others(struct gp_report_json *j, const struct gp_report_oom_event *e)
+{
+    if (e->have_others) {
+        gp_report_json_u64(j, "other_processes_bytes", e->others_bytes);
+        gp_report_json_u64(j, "other_processes_count", e->others_count);
+        if (e->others_count) {
+            gp_report_json_object_begin(j, "other_processes_largest");
+            gp_report_json_u64(j, "pid", e->others_largest_pid);
+            gp_report_json_u64(j, "bytes", e->others_largest_bytes);
+            gp_report_json_object_end(j);
+        } else {
+            gp_report_json_null(j, "other_processes_largest");
+        }
+        gp_report_json_u64(j, "process_nvml_bytes", e->self_nvml_bytes);
+    } else {
+        gp_report_json_null(j, "other_processes_bytes");
+        gp_report_json_null(j, "other_processes_count");
+        gp_report_json_null(j, "other_processes_largest");
+        gp_report_json_null(j, "process_nvml_bytes");
+    }
+    gp_report_json_array_begin(j, "advice");
+    if (e->others_advice[0]) {
+        gp_report_json_object_begin(j, NULL);
+        gp_report_json_string(j, "kind", "other_processes");
+        gp_report_json_string(j, "text", e->others_advice);
+        gp_report_json_object_end(j);
+    }
+    gp_report_json_array_end(j);
+}
+
 static int write_oom(struct gp_report_json *j, struct gp_report *r)
 {
     const struct gp_report_oom *o = &r->oom;
@@ -201,6 +232,7 @@ static int write_oom(struct gp_report_json *j, struct gp_report *r)
         gp_report_json_u64(j, "live_bytes", e->live_bytes);
         gp_report_json_u64(j, "device_free_bytes", e->device_free);
         gp_report_json_u64(j, "device_total_bytes", e->device_total);
+        write_others(j, e);
         int rc = write_frames(j, r, e->stack);
         if (rc == 0) {
             write_libs(j, r->model, "libraries", &e->sites);
@@ -243,6 +275,8 @@ int gp_report_view_json(FILE *f, struct gp_report *r)
         return rc;
     gp_report_view_json_kernels(&j, r);
     rc = gp_report_view_json_tensor(&j, r);
+    if (rc == 0)
+        rc = gp_report_view_json_cubins(&j, r);
     if (rc == 0)
         rc = gp_report_view_json_torch(&j, r);
     if (rc < 0)

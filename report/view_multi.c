@@ -9,17 +9,6 @@
 
 #include "report.h"
 
-static const char *fmt_wall(char *buf, size_t len, uint64_t ns)
-{
-    time_t t = (time_t)(ns / 1000000000u);
-    struct tm tm;
-    char day[32];
-    if (!gmtime_r(&t, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm))
-        snprintf(day, sizeof(day), "?");
-    snprintf(buf, len, "%s.%03u UTC", day, (unsigned)(ns / 1000000u % 1000u));
-    return buf;
-}
-
 static void who(FILE *f, const struct gp_report_proc *p)
 {
     fprintf(f, "pid %" PRIu32, p->pid);
@@ -75,7 +64,7 @@ int gp_report_view_multi_text(FILE *f, const struct gp_report_multi *mu)
         fputs("First out of memory: ", f);
         who(f, p);
         fprintf(f, ", at %s (%s after it started), device %" PRId32 ", asking for %s\n",
-                fmt_wall(c, sizeof(c), p->first_oom_wall_ns),
+                gp_report_fmt_wall(c, sizeof(c), p->first_oom_wall_ns),
                 gp_report_fmt_secs(a, sizeof(a), p->first_oom_rel_ns), p->first_oom_device,
                 gp_report_fmt_bytes(b, sizeof(b), p->first_oom_requested));
     }

@@ -13,15 +13,6 @@
 
 #define GP_TC_TEXT_FRAMES 3
 
-static int is_shim_frame(const struct gp_report_frame *f)
-{
-    if (f->python || f->module == NULL)
-        return 0;
-    const char *base = strrchr(f->module, '/');
-    base = base ? base + 1 : f->module;
-    return strncmp(base, "libgpuprof", 10) == 0;
-}
-
 /* The stack of a site without the shim's own frames; returns the count or -errno. */
 static int site_frames(struct gp_report *r, uint32_t stack, struct gp_report_frame *out, size_t max)
 {
@@ -29,7 +20,7 @@ static int site_frames(struct gp_report *r, uint32_t stack, struct gp_report_fra
     if (n < 0)
         return n;
     int skip = 0;
-    while (skip < n && is_shim_frame(&out[skip]))
+    while (skip < n && gp_report_frame_is_shim(&out[skip]))
         skip++;
     memmove(out, out + skip, (size_t)(n - skip) * sizeof *out);
     return n - skip;
@@ -65,9 +56,9 @@ static void text_kernels(FILE *f, const struct gp_report *r)
     fprintf(f, "\nTensor Cores (layer 3: kernel names)\n");
     fprintf(f, "  GEMM/conv kernels: %s of GPU time, %.1f%% on Tensor Core kernels (%s), "
                "%.1f%% on CUDA-core kernels (%s)\n",
-            gp_report_fmt_secs(a, sizeof a, t->gemm_time_ns), 100.0 * t->tc_fraction,
+            gp_report_fmt_secs(a, sizeof a, t->name_gemm_time_ns), 100.0 * t->name_tc_fraction,
             gp_report_fmt_secs(b, sizeof b, ns[GP_KC_TENSOR]),
-            pct(ns[GP_KC_CUDA_CORE], t->gemm_time_ns),
+            pct(ns[GP_KC_CUDA_CORE], t->name_gemm_time_ns),
             gp_report_fmt_secs(c, sizeof c, ns[GP_KC_CUDA_CORE]));
     fprintf(f, "  other kernels (not classified by name): %s\n",
             gp_report_fmt_secs(a, sizeof a, ns[GP_KC_UNKNOWN]));
@@ -91,16 +82,77 @@ static void text_kernels(FILE *f, const struct gp_report *r)
     }
 }
 
+/* The answer first, when library calls were tied to their kernels: "Tensor Cores: 93% of
+ * matrix-product GPU time (fp16 78%, tf32 15%); 7% on CUDA cores: 2 call sites, ...". */
+static void text_headline(FILE *f, const struct gp_report_tensor *t)
+{
+    char a[32];
+    uint64_t cc = 0, sites_cc = 0;
+    for (size_t i = 0; i < t->nsites; i++) {
+        cc += t->sites[i].kc_ns[GP_KC_CUDA_CORE];
+        sites_cc += t->sites[i].ran == GP_KC_CUDA_CORE;
+    }
+    fprintf(f, "  Tensor Cores: %.0f%% of matrix-product GPU time", 100.0 * t->tc_fraction);
+    const char *sep = " (";
+    for (size_t i = 0; i < t->nprec; i++) {
+        if (t->by_prec[i].tc_time_ns == 0)
+            continue;
+        fprintf(f, "%s%s %.0f%%", sep, t->by_prec[i].name,
+                pct(t->by_prec[i].tc_time_ns, t->gemm_time_ns));
+        sep = ", ";
+    }
+    fprintf(f, "%s; %.0f%% on CUDA cores", *sep == ',' ? ")" : "", pct(cc, t->gemm_time_ns));
+    if (sites_cc)
+        fprintf(f, ": %llu call site%s, listed below with why", (unsigned long long)sites_cc,
+                sites_cc == 1 ? "" : "s");
+    fprintf(f, "\n  (%s of GPU time in %llu kernels launched by %llu library calls, tied to them "
+               "by external correlation id)\n",
+            gp_report_fmt_secs(a, sizeof a, t->gemm_time_ns),
+            (unsigned long long)t->attributed_kernels, (unsigned long long)t->ext_calls);
+    if (t->join_dropped)
+        fprintf(f, "  warning: %llu correlation entries dropped at the report's bound; some "
+                   "kernels are not attributed\n",
+                (unsigned long long)t->join_dropped);
+}
+
+/* A site's kernels: "fp16 cublasGemmEx: 120 calls, 2.1 ms GPU, 98.0 TFLOP/s, ran on ...". */
+static void text_site_kernels(FILE *f, const struct gp_report *r, const struct gp_report_tc_site *s)
+{
+    char a[32];
+    fprintf(f, "      %s %s: %llu call%s, %s GPU, %.1f TFLOP/s, %s\n", s->verdict.precision,
+            gp_trace_lib_api_name(s->api), (unsigned long long)s->calls, s->calls == 1 ? "" : "s",
+            gp_report_fmt_secs(a, sizeof a, s->gpu_time_ns), s->tflops,
+            s->ran == GP_KC_TENSOR      ? "ran on Tensor Cores"
+            : s->ran == GP_KC_CUDA_CORE ? "ran on CUDA cores"
+                                        : "kernels not classified by name");
+    for (size_t i = 0; i < s->nkernels; i++) {
+        const struct gp_report_tc_site_kernel *k = &s->kernels[i];
+        const char *raw = kernel_name(r, k->name_id);
+        char *dm = gp_report_demangle(raw);
+        fprintf(f, "        %-9s %s, %llu call%s  ", gp_report_kclass_name(k->cls),
+                gp_report_fmt_secs(a, sizeof a, k->time_ns), (unsigned long long)k->calls,
+                k->calls == 1 ? "" : "s");
+        gp_report_fputs_safe(f, dm ? dm : raw);
+        fputc('\n', f);
+        free(dm);
+    }
+    if (s->other_calls)
+        fprintf(f, "        %llu more kernel launches, %s\n", (unsigned long long)s->other_calls,
+                gp_report_fmt_secs(a, sizeof a, s->other_ns));
+}
+
 int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
 {
     const struct gp_report_tensor *t = &r->tensor;
     static struct gp_report_frame frames[GP_TRACE_MAX_FRAMES];
     if (t->calls == 0) {
-        if (t->gemm_time_ns)
+        if (t->name_gemm_time_ns)
             text_kernels(f, r);
         return ferror(f) ? -EIO : 0;
     }
     fprintf(f, "\nTensor Cores (layer 1: what each library call asked for)\n");
+    if (t->attributed)
+        text_headline(f, t);
     fprintf(f, "  %llu matrix-product and convolution call%s, %.0f FLOP\n", (unsigned long long)t->calls,
             t->calls == 1 ? "" : "s", t->flops);
     fprintf(f, "  verdicts:");
@@ -119,9 +171,16 @@ int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
                 s->calls == 1 ? "" : "s", s->flops, s->verdict.precision,
                 gp_trace_lib_api_name(s->api));
         shape(f, s);
-        fprintf(f, "\n      why (layer %s): ", s->verdict.layer);
-        gp_report_fputs_safe(f, s->verdict.reason);
+        fprintf(f, "\n      why (layer %s): ", s->final_layer ? s->final_layer : s->verdict.layer);
+        gp_report_fputs_safe(f, s->why[0] ? s->why : s->verdict.reason);
         fputc('\n', f);
+        if (s->ran != GP_KC_UNKNOWN) {
+            fprintf(f, "      asked (layer %s): ", s->verdict.layer);
+            gp_report_fputs_safe(f, s->verdict.reason);
+            fputc('\n', f);
+        }
+        if (s->kernel_calls)
+            text_site_kernels(f, r, s);
         int n = site_frames(r, s->stack, frames, GP_TRACE_MAX_FRAMES);
         if (n < 0)
             return n;
@@ -139,7 +198,7 @@ int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
     if (t->sites_lost)
         fprintf(f, "  %llu calls beyond %d sites are counted above but not listed\n",
                 (unsigned long long)t->sites_lost, GP_REPORT_TC_MAX_SITES);
-    if (t->gemm_time_ns)
+    if (t->name_gemm_time_ns)
         text_kernels(f, r);
     return ferror(f) ? -EIO : 0;
 }
@@ -174,17 +233,63 @@ static int json_frames(struct gp_report_json *j, struct gp_report *r, uint32_t s
     return 0;
 }
 
+/* A site's kernels and final verdict (docs/json-schema.md, tensor_cores.sites[]). */
+static void json_site_kernels(struct gp_report_json *j, const struct gp_report *r,
+                              const struct gp_report_tc_site *s)
+{
+    gp_report_json_string(j, "ran", s->ran == GP_KC_UNKNOWN ? "unknown"
+                                                             : gp_report_kclass_name(s->ran));
+    gp_report_json_string(j, "verdict_layer", s->final_layer);
+    gp_report_json_string(j, "why", s->why);
+    gp_report_json_u64(j, "gpu_time_ns", s->gpu_time_ns);
+    if (s->gpu_time_ns)
+        gp_report_json_double(j, "tflops", s->tflops);
+    else
+        gp_report_json_null(j, "tflops");
+    gp_report_json_array_begin(j, "kernels");
+    for (size_t i = 0; i < s->nkernels; i++) {
+        const struct gp_report_tc_site_kernel *k = &s->kernels[i];
+        const char *raw = kernel_name(r, k->name_id);
+        char *dm = gp_report_demangle(raw);
+        gp_report_json_object_begin(j, NULL);
+        gp_report_json_string(j, "name", dm ? dm : raw);
+        gp_report_json_u64(j, "calls", k->calls);
+        gp_report_json_u64(j, "time_ns", k->time_ns);
+        gp_report_json_string(j, "verdict", gp_report_kclass_name(k->cls));
+        gp_report_json_object_end(j);
+        free(dm);
+    }
+    gp_report_json_array_end(j);
+    gp_report_json_u64(j, "other_kernel_calls", s->other_calls);
+    gp_report_json_u64(j, "other_kernel_ns", s->other_ns);
+}
+
 /* Layer 3 (docs/tensor-cores.md, "JSON"): the issue's three totals at the top, the
  * per-class totals and every Tensor Core or CUDA-core kernel under "kernels". */
 static void json_kernels(struct gp_report_json *j, const struct gp_report *r)
 {
     const struct gp_report_tensor *t = &r->tensor;
     gp_report_json_u64(j, "gemm_time_ns", t->gemm_time_ns);
-    gp_report_json_u64(j, "tc_time_ns", t->kernel_ns[GP_KC_TENSOR]);
+    gp_report_json_u64(j, "tc_time_ns", t->tc_time_ns);
     if (t->gemm_time_ns)
         gp_report_json_double(j, "tc_fraction", t->tc_fraction);
     else
         gp_report_json_null(j, "tc_fraction");
+    gp_report_json_string(j, "time_source", t->attributed ? "attributed" : "kernel names");
+    gp_report_json_object_begin(j, "attribution");
+    gp_report_json_u64(j, "library_calls_with_id", t->ext_calls);
+    gp_report_json_u64(j, "kernels", t->attributed_kernels);
+    gp_report_json_u64(j, "time_ns", t->attributed_ns);
+    gp_report_json_u64(j, "dropped", t->join_dropped);
+    gp_report_json_object_end(j);
+    gp_report_json_object_begin(j, "by_name");
+    gp_report_json_u64(j, "gemm_time_ns", t->name_gemm_time_ns);
+    gp_report_json_u64(j, "tc_time_ns", t->name_tc_time_ns);
+    if (t->name_gemm_time_ns)
+        gp_report_json_double(j, "tc_fraction", t->name_tc_fraction);
+    else
+        gp_report_json_null(j, "tc_fraction");
+    gp_report_json_object_end(j);
     gp_report_json_object_begin(j, "kernels");
     gp_report_json_string(j, "layer", "kernel name");
     gp_report_json_object_begin(j, "by_class");
@@ -238,6 +343,13 @@ int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r)
         gp_report_json_object_begin(j, t->by_prec[i].name);
         gp_report_json_u64(j, "calls", t->by_prec[i].calls);
         json_flops(j, t->by_prec[i].flops);
+        gp_report_json_u64(j, "gpu_time_ns", t->by_prec[i].gpu_time_ns);
+        gp_report_json_u64(j, "tc_time_ns", t->by_prec[i].tc_time_ns);
+        if (t->by_prec[i].gpu_time_ns)
+            gp_report_json_double(j, "tc_fraction", (double)t->by_prec[i].tc_time_ns /
+                                                        (double)t->by_prec[i].gpu_time_ns);
+        else
+            gp_report_json_null(j, "tc_fraction");
         gp_report_json_object_end(j);
     }
     gp_report_json_object_end(j);
@@ -258,6 +370,7 @@ int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r)
         gp_report_json_u64(j, "k", s->k);
         gp_report_json_u64(j, "batch", s->batch);
         gp_report_json_u64(j, "stack_id", s->stack);
+        json_site_kernels(j, r, s);
         if ((rc = json_frames(j, r, s->stack)) < 0)
             return rc;
         gp_report_json_object_end(j);
@@ -267,13 +380,17 @@ int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r)
     gp_report_json_array_begin(j, "sites_without_tc");
     for (size_t i = 0; i < t->nsites; i++) {
         const struct gp_report_tc_site *s = &t->sites[i];
-        if (s->verdict.cls != GP_TC_NOT_ALLOWED && s->verdict.cls != GP_TC_DEFEATED)
+        /* the kernels, where tied to the site, decide; else what was asked */
+        if (s->ran == GP_KC_TENSOR ||
+            (s->ran == GP_KC_UNKNOWN && s->verdict.cls != GP_TC_NOT_ALLOWED &&
+             s->verdict.cls != GP_TC_DEFEATED))
             continue;
         gp_report_json_object_begin(j, NULL);
         if ((rc = json_frames(j, r, s->stack)) < 0)
             return rc;
         gp_report_json_u64(j, "calls", s->calls);
-        gp_report_json_string(j, "reason", s->verdict.reason);
+        gp_report_json_string(j, "reason", s->why);
+        gp_report_json_string(j, "verdict_layer", s->final_layer);
         gp_report_json_object_end(j);
     }
     gp_report_json_array_end(j);

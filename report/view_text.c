@@ -204,6 +204,27 @@ static int print_leaks(FILE *f, struct gp_report *r)
     return 0;
 }
 
+/* What NVML said other processes held at the OOM; nothing when it could not say. */
+static void print_others(FILE *f, const struct gp_report_oom_event *e)
+{
+    char a[32];
+    if (!e->have_others)
+        return;
+    fprintf(f, "    other processes on GPU %" PRId32 ": ", e->device);
+    if (e->others_count == 0) {
+        fputs("none\n", f);
+    } else {
+        fprintf(f, "%" PRIu64 " process%s, ", e->others_count, e->others_count == 1 ? "" : "es");
+        print_bytes(f, e->others_bytes);
+        fprintf(f, " (largest: pid %" PRIu64 ", %s)\n", e->others_largest_pid,
+                gp_report_fmt_bytes(a, sizeof(a), e->others_largest_bytes));
+    }
+    if (!e->self_nvml_bytes && e->others_count)
+        fputs("      (NVML did not list this process: in a container it may be one of them)\n", f);
+    if (e->others_advice[0])
+        fprintf(f, "    advice: %s\n", e->others_advice);
+}
+
 static int print_ooms(FILE *f, struct gp_report *r)
 {
     const struct gp_report_oom *o = &r->oom;
@@ -222,7 +243,9 @@ static int print_ooms(FILE *f, struct gp_report *r)
                 gp_report_fmt_bytes(a, sizeof(a), e->device_free),
                 gp_report_fmt_bytes(b, sizeof(b), e->device_total));
         print_bytes(f, e->live_bytes);
-        fputs("\n    failing call:\n", f);
+        fputc('\n', f);
+        print_others(f, e);
+        fputs("    failing call:\n", f);
         int rc = print_stack(f, "  ", r, e->stack);
         if (rc < 0)
             return rc;
@@ -279,6 +302,8 @@ int gp_report_view_text(FILE *f, struct gp_report *r)
         rc = gp_report_view_text_kernels(f, r);
     if (rc == 0)
         rc = gp_report_view_text_tensor(f, r);
+    if (rc == 0)
+        rc = gp_report_view_text_cubins(f, r);
     if (rc < 0)
         return rc;
     print_warnings(f, r->model);

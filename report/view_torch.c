@@ -125,7 +125,14 @@ static int print_oom(FILE *f, struct gp_report *r, size_t i)
                 o->have & GP_TORCH_HAVE_LARGEST ? bytes(b, sizeof(b), o->largest_free) : "unknown");
     fprintf(f, "    this process held %s of device memory, %s of it outside PyTorch\n",
             bytes(a, sizeof(a), o->process_device), bytes(b, sizeof(b), o->non_torch));
-    if (o->have & GP_TORCH_HAVE_OTHER)
+    if ((o->have & GP_TORCH_HAVE_NVML) && o->other_processes_count)
+        fprintf(f, "    other processes on GPU %" PRId32 ": %" PRIu64 " process%s, %s (largest: pid %"
+                PRIu64 ", %s)\n", o->device, o->other_processes_count,
+                o->other_processes_count == 1 ? "" : "es", bytes(c, sizeof(c), o->other_processes),
+                o->other_largest_pid, gp_report_fmt_bytes(s, sizeof(s), o->other_largest_bytes));
+    else if (o->have & GP_TORCH_HAVE_NVML)
+        fprintf(f, "    other processes on GPU %" PRId32 ": none\n", o->device);
+    else if (o->have & GP_TORCH_HAVE_OTHER)
         fprintf(f, "    other processes (and the CUDA context) %s\n",
                 bytes(c, sizeof(c), o->other_processes));
     if (o->growth_bytes)
@@ -238,6 +245,8 @@ static int json_oom(struct gp_report_json *j, struct gp_report *r, const struct 
         gp_report_json_object_end(j);
     }
     gp_report_json_array_end(j);
+    /* Last, after the fields of the first layout; null unless NVML measured the bytes. */
+    u64_or_null(j, "other_processes_count", o->have & GP_TORCH_HAVE_NVML, o->other_processes_count);
     gp_report_json_object_end(j);
     return 0;
 }

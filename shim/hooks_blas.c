@@ -3,17 +3,18 @@
  * and records one LIBCALL event: shape, transposes, leading dimensions, data types, compute
  * type, the handle's math mode, algorithm, stream and host duration. A call made from inside
  * another one (cublasGemmEx reaches cublasLtMatmul through the PLT) is part of the outer
- * event. The program's own calls into CUDA made by cuBLAS stay traced: the shim's re-entry
- * guard is held only while the event is written, never across the real call.
- *
- * No CUPTI external correlation id is pushed around the call: the cupti/ module exposes no
- * function for it yet (gp_cupti.h). */
+ * event, and so is one cuDNN makes (the nesting depth is shared with hooks_dnn.c). The
+ * program's own calls into CUDA made by cuBLAS stay traced: the shim's re-entry guard is
+ * held only while the event is written, never across the real call. While CUPTI records,
+ * an external correlation id is pushed around the real call (gp_cupti_ext_push) and kept
+ * in the event, so the report can tie the call to the kernels it launched. */
 #include <dlfcn.h>
 #include <stddef.h>
 
 #include <cublasLt.h>
 #include <cublas_v2.h>
 
+#include "gp_cupti.h"
 #include "internal.h"
 
 /* cublas_api.h declares the half-precision GEMMs for C++ only. In C, __half is the struct
@@ -117,8 +118,6 @@ static int gp_blas_slot(const void *h, bool add)
     return -1;
 }
 
-static GP_TLS unsigned gp_blas_depth; /* > 0 while inside an intercepted call */
-
 static uint8_t gp_blas_math(cublasHandle_t h)
 {
     int i = gp_blas_slot(h, false);
@@ -194,26 +193,37 @@ static uint64_t gp_u(int64_t v) { return v < 0 ? 0 : (uint64_t)v; }
 static uint8_t gp_type(int t) { return t < 0 || t > 0xfe ? 0 : (uint8_t)(t + 1); }
 
 /* True when this call is the outermost one and should be timed and recorded. */
-static inline bool gp_blas_outer(void) { return gp_blas_depth == 0 && !gp_shim_in_hook; }
+static inline bool gp_blas_outer(void) { return gp_shim_lib_depth == 0 && !gp_shim_in_hook; }
+
+/* The real call, timed, under a fresh external correlation id (ext: 0 when none was
+ * pushed, CUPTI not recording). The pop comes after t1: it is not the library's time. */
+#define GP_BLAS_CALL(r, ext, t0, t1, call)                                                        \
+    do {                                                                                           \
+        (ext) = gp_cupti_ext_push();                                                               \
+        (t0) = gp_shim_now();                                                                      \
+        (r) = call;                                                                                \
+        (t1) = gp_shim_now();                                                                      \
+        if (ext)                                                                                   \
+            gp_cupti_ext_pop();                                                                    \
+    } while (0)
 
 static void gp_blas_done(const struct gp_blas_call *c, cublasHandle_t h, const void *stream,
-                         bool have_stream, int result, uint64_t t0)
+                         bool have_stream, int result, uint64_t t0, uint64_t t1, uint64_t ext)
 {
-    uint64_t t1 = gp_shim_now();
     if (!gp_shim_enter())
         return;
-    gp_blas_depth++; /* cuBLAS calls the shim may make below are not GEMMs of the program */
+    gp_shim_lib_depth++; /* cuBLAS calls the shim may make below are not GEMMs of the program */
     struct gp_libcall lc = {
         .batch = gp_u(c->batch), .lda = gp_u(c->lda), .ldb = gp_u(c->ldb), .ldc = gp_u(c->ldc),
         .dur_ns = t1 - t0, .compute = c->compute, .algo = c->algo,
         .trans_a = (uint8_t)c->ta, .trans_b = (uint8_t)c->tb, .type_a = gp_type(c->type_a),
-        .type_b = gp_type(c->type_b), .type_c = gp_type(c->type_c),
+        .type_b = gp_type(c->type_b), .type_c = gp_type(c->type_c), .ext_id = ext,
     };
     uint8_t math = h != NULL ? gp_blas_math(h) : GP_MATH_UNKNOWN;
     if (!have_stream)
         stream = gp_blas_stream(h);
     gp_shim_record_libcall(c->api, math, result, gp_u(c->m), gp_u(c->n), gp_u(c->k), stream, &lc);
-    gp_blas_depth--;
+    gp_shim_lib_depth--;
     gp_shim_leave();
 }
 
@@ -224,11 +234,12 @@ static void gp_blas_done(const struct gp_blas_call *c, cublasHandle_t h, const v
     if (!gp_blas_outer())                                                                          \
         return real args;                                                                          \
     const struct gp_blas_call c = {__VA_ARGS__};                                                   \
-    gp_blas_depth++;                                                                               \
-    uint64_t t0 = gp_shim_now();                                                                   \
-    cublasStatus_t r = real args;                                                                  \
-    gp_blas_depth--;                                                                               \
-    gp_blas_done(&c, handle, NULL, false, (int)r, t0);                                             \
+    cublasStatus_t r;                                                                              \
+    uint64_t ext, t0, t1;                                                                          \
+    gp_shim_lib_depth++;                                                                           \
+    GP_BLAS_CALL(r, ext, t0, t1, real args);                                                       \
+    gp_shim_lib_depth--;                                                                           \
+    gp_blas_done(&c, handle, NULL, false, (int)r, t0, t1, ext);                                    \
     return r
 
 #define GP_SGEMM(fn, I, API)                                                                       \
@@ -427,12 +438,14 @@ GP_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle,
                     algo, workspace, workspaceSizeInBytes, stream);
     struct gp_blas_call c = {.api = GP_LIB_LT_MATMUL, .batch = 1, .type_a = -1, .type_b = -1,
                              .type_c = -1, .compute = GP_LIB_UNKNOWN, .algo = GP_LIB_UNKNOWN};
-    gp_blas_depth++; /* the getters below are cuBLASLt calls of the shim, not the program */
+    gp_shim_lib_depth++; /* the getters below are cuBLASLt calls of the shim, not the program */
     gp_lt_describe(&c, computeDesc, Adesc, Bdesc, Cdesc, Ddesc);
-    uint64_t t0 = gp_shim_now();
-    cublasStatus_t r = real(lightHandle, computeDesc, alpha, A, Adesc, B, Bdesc, beta, C, Cdesc,
-                            D, Ddesc, algo, workspace, workspaceSizeInBytes, stream);
-    gp_blas_depth--;
-    gp_blas_done(&c, NULL, stream, true, (int)r, t0);
+    cublasStatus_t r;
+    uint64_t ext, t0, t1;
+    GP_BLAS_CALL(r, ext, t0, t1,
+                 real(lightHandle, computeDesc, alpha, A, Adesc, B, Bdesc, beta, C, Cdesc, D,
+                      Ddesc, algo, workspace, workspaceSizeInBytes, stream));
+    gp_shim_lib_depth--;
+    gp_blas_done(&c, NULL, stream, true, (int)r, t0, t1, ext);
     return r;
 }

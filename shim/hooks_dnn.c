@@ -7,7 +7,10 @@
  *    data and compute types, the descriptor's math type, algorithm, workspace, stream.
  *  - cudnnBackendExecute (PyTorch's path): stream, duration, and what the execution plan
  *    tells cheaply: its engine's global index and numerical notes, its workspace size.
- * A call made from inside another intercepted cuDNN call is part of the outer event.
+ * A call made from inside another intercepted cuDNN or cuBLAS call is part of the outer event
+ * (the nesting depth is shared with hooks_blas.c), so a GEMM cuDNN runs through cuBLAS is
+ * part of the convolution's. While CUPTI records, an external correlation id is pushed
+ * around the real call and kept in the event (gp_cupti_ext_push).
  * The math type set on each convolution descriptor is kept in a small lock-free table; no
  * shim lock is ever held while cuDNN runs.
  *
@@ -18,6 +21,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "gp_cupti.h"
 #include "internal.h"
 
 #if !defined(GP_DNN_OWN_DECLS) && __has_include(<cudnn.h>)
@@ -140,8 +144,7 @@ static void *gp_dnn_real(int idx)
     if (GP_UNLIKELY(real == NULL))                                                                 \
     return CUDNN_STATUS_NOT_INITIALIZED
 
-static GP_TLS unsigned gp_dnn_depth; /* > 0 while inside an intercepted cuDNN call */
-static inline bool gp_dnn_outer(void) { return gp_dnn_depth == 0 && !gp_shim_in_hook; }
+static inline bool gp_dnn_outer(void) { return gp_shim_lib_depth == 0 && !gp_shim_in_hook; }
 
 #define GP_DNN_MATH_UNKNOWN 0xff
 
@@ -227,19 +230,31 @@ static void gp_dnn_init_call(struct gp_dnn_call *c, uint8_t api)
     c->lc.algo = GP_LIB_UNKNOWN;
 }
 
-static void gp_dnn_done(const struct gp_dnn_call *c, cudnnHandle_t h, int result, uint64_t t0)
+/* The real call, timed, under a fresh external correlation id (0: none pushed). */
+#define GP_DNN_CALL(r, ext, t0, t1, call)                                                          \
+    do {                                                                                           \
+        (ext) = gp_cupti_ext_push();                                                               \
+        (t0) = gp_shim_now();                                                                      \
+        (r) = call;                                                                                \
+        (t1) = gp_shim_now();                                                                      \
+        if (ext)                                                                                   \
+            gp_cupti_ext_pop();                                                                    \
+    } while (0)
+
+static void gp_dnn_done(const struct gp_dnn_call *c, cudnnHandle_t h, int result, uint64_t t0,
+                        uint64_t t1, uint64_t ext)
 {
-    uint64_t t1 = gp_shim_now();
     cudaStream_t stream = NULL;
     __typeof__(&cudnnGetStream) get = GP_DNN_FN(cudnnGetStream);
-    gp_dnn_depth++;
+    gp_shim_lib_depth++;
     if (get == NULL || h == NULL || get(h, &stream) != CUDNN_STATUS_SUCCESS)
         stream = NULL;
-    gp_dnn_depth--;
+    gp_shim_lib_depth--;
     if (!gp_shim_enter())
         return;
     struct gp_libcall lc = c->lc;
     lc.dur_ns = t1 - t0;
+    lc.ext_id = ext;
     gp_shim_record_libcall(c->api, c->math, result, c->m, c->n, c->k, stream, &lc);
     gp_shim_leave();
 }
@@ -343,14 +358,15 @@ static void gp_conv_describe(struct gp_dnn_call *c, enum gp_conv_dir dir,
         return real args;                                                                          \
     struct gp_dnn_call c;                                                                          \
     gp_dnn_init_call(&c, API);                                                                     \
-    gp_dnn_depth++; /* the getters are cuDNN calls of the shim, not of the program */             \
+    gp_shim_lib_depth++; /* the getters are cuDNN calls of the shim, not of the program */         \
     gp_conv_describe(&c, DIR, X, W, convDesc, Y);                                                  \
     c.lc.algo = (int32_t)algo;                                                                     \
     c.lc.workspace = (uint64_t)workSpaceSizeInBytes;                                               \
-    uint64_t t0 = gp_shim_now();                                                                   \
-    cudnnStatus_t r = real args;                                                                   \
-    gp_dnn_depth--;                                                                                \
-    gp_dnn_done(&c, handle, (int)r, t0);                                                           \
+    cudnnStatus_t r;                                                                               \
+    uint64_t ext, t0, t1;                                                                          \
+    GP_DNN_CALL(r, ext, t0, t1, real args);                                                        \
+    gp_shim_lib_depth--;                                                                           \
+    gp_dnn_done(&c, handle, (int)r, t0, t1, ext);                                                  \
     return r
 
 GP_EXPORT cudnnStatus_t cudnnConvolutionForward(
@@ -495,11 +511,12 @@ GP_EXPORT cudnnStatus_t cudnnBackendExecute(cudnnHandle_t handle,
         return real(handle, executionPlan, variantPack);
     struct gp_dnn_call c;
     gp_dnn_init_call(&c, GP_LIB_DNN_EXECUTE);
-    gp_dnn_depth++;
+    gp_shim_lib_depth++;
     gp_plan_info(executionPlan, &c.lc);
-    uint64_t t0 = gp_shim_now();
-    cudnnStatus_t r = real(handle, executionPlan, variantPack);
-    gp_dnn_depth--;
-    gp_dnn_done(&c, handle, (int)r, t0);
+    cudnnStatus_t r;
+    uint64_t ext, t0, t1;
+    GP_DNN_CALL(r, ext, t0, t1, real(handle, executionPlan, variantPack));
+    gp_shim_lib_depth--;
+    gp_dnn_done(&c, handle, (int)r, t0, t1, ext);
     return r;
 }

@@ -29,6 +29,8 @@ struct gp_shim_options {
     const char *cupti;  /* GPUPROF_CUPTI: the libcupti to use, "" = search */
     uint64_t cupti_buffer;  /* GPUPROF_CUPTI_BUFFER: bytes per activity buffer */
     unsigned cupti_buffers; /* GPUPROF_CUPTI_BUFFERS: most activity buffers at once */
+    bool cubins;            /* GPUPROF_CUBINS: save loaded modules' cubins (cupti/cubin.c) */
+    uint64_t cubins_max;    /* GPUPROF_CUBINS_MAX: most bytes of cubins saved */
 };
 GP_HIDDEN void gp_shim_options_load(struct gp_shim_options *o);
 /* Parsers shared with the tests: 0 on success, -EINVAL when the text is not a valid value. */
@@ -140,6 +142,12 @@ GP_HIDDEN void gp_shim_record_meminfo(int result, uint64_t free_b, uint64_t tota
 GP_HIDDEN void gp_shim_record_oom(uint8_t api, uint8_t kind, int result, uint64_t size,
                                   const void *stream);
 
+/* "nvml.c", at an OOM: what NVML says other processes hold on CUDA device `device`
+ * (bytes, count, the largest one) and what it says this process holds (0 = not listed).
+ * 0, or a negative errno when NVML is absent, fails or does not know the device. */
+struct gp_shim_nvml_others { uint64_t bytes, count, self_bytes, largest_pid, largest_bytes; };
+GP_HIDDEN int gp_shim_nvml_others(int device, struct gp_shim_nvml_others *out);
+
 /* After an allocation call returned (runtime or driver): one ALLOC event, and an OOM
  * event when the result is out-of-memory. Leaves the re-entry guard. */
 #define GP_RESULT_OOM 2 /* cudaErrorMemoryAllocation == CUDA_ERROR_OUT_OF_MEMORY */
@@ -177,7 +185,11 @@ GP_HIDDEN void gp_process_on_start(void);
  * trace's header clocks become those of the moment tracing stopped. */
 GP_HIDDEN void gp_process_resume_clocks(void);
 
-/* ---- "record.c": math-library calls (hooks_blas.c) --------------------------------- */
+/* ---- "record.c": math-library calls (hooks_blas.c, hooks_dnn.c) -------------------- */
+/* > 0 while this thread is inside an intercepted cuBLAS, cuBLASLt or cuDNN call: both
+ * hook files share it, so a cuBLAS call cuDNN makes inside a convolution is part of the
+ * convolution's event (no record, no external id of its own). */
+extern GP_HIDDEN GP_TLS unsigned gp_shim_lib_depth;
 /* One LIBCALL event (kind = math mode, size/aux1/aux2 = m/n/k). Call inside the guard. */
 GP_HIDDEN void gp_shim_record_libcall(uint8_t api, uint8_t math, int result, uint64_t m,
                                       uint64_t n, uint64_t k, const void *stream,

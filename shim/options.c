@@ -41,6 +41,10 @@ static const struct gp_opt_desc gp_opts[] = {
      "bytes per CUPTI activity buffer"},
     {"GPUPROF_CUPTI_BUFFERS", GP_OPT_UINT, "8", 2, 1024, GP_OPT(cupti_buffers),
      "most CUPTI activity buffers at once (their total is the cap)"},
+    {"GPUPROF_CUBINS", GP_OPT_BOOL, "0", 0, 1, GP_OPT(cubins),
+     "1 saves each loaded module's cubin in the trace (Tensor Core verdict, layer 4)"},
+    {"GPUPROF_CUBINS_MAX", GP_OPT_SIZE, "256M", 0, 1ull << 40, GP_OPT(cubins_max),
+     "most bytes of cubins saved; past it a module is only counted"},
 };
 
 int gp_shim_parse_bool(const char *s, bool *out)

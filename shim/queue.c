@@ -10,6 +10,7 @@
  * the short, progress-checked wait before an event is dropped and counted. Memory is
  * allocated once, with mmap, so the queue never calls the program's malloc. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -87,7 +88,9 @@ struct gp_event *gp_queue_claim(struct gp_queue *q)
         if (diff == 0) {
             if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
-                memset(&s->ev, 0, sizeof s->ev);
+                /* The common fields only: the library-call part (most of the struct) is
+                 * written whole by the one event type that has it, and read for no other. */
+                memset(&s->ev, 0, offsetof(struct gp_event, lib));
                 s->pad = pos;
                 return &s->ev;
             }

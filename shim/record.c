@@ -13,6 +13,7 @@
 #include "stack_python.h"
 
 GP_TLS int gp_shim_in_hook;
+GP_TLS unsigned gp_shim_lib_depth; /* hooks_blas.c and hooks_dnn.c: internal.h */
 static GP_TLS uint32_t gp_tid_cache;
 
 uint64_t gp_shim_now(void)
@@ -160,6 +161,26 @@ void gp_shim_record_oom(uint8_t api, uint8_t kind, int result, uint64_t size, co
         ev->aux1 = free_b;
         ev->aux2 = total_b;
         ev->device = device;
+        gp_shim_event_end(ev);
+    }
+    /* Other processes on the device, when NVML can say (nvml.c): one MEMINFO right after
+     * the OOM, same thread and device, no stack. Asked before the slot is claimed, so a
+     * slow NVML never holds up the writer. */
+    struct gp_shim_nvml_others o;
+    if (gp_shim_nvml_others(device, &o) == 0 && (ev = gp_shim_claim()) != NULL) {
+        ev->type = GP_REC_MEMINFO;
+        ev->api = GP_API_NVML_PROCESSES;
+        ev->kind = GP_MEM_DEVICE;
+        ev->nframes = 0; /* no stack: the OOM just before has it */
+        ev->result = 0;
+        ev->device = device;
+        ev->tid = gp_shim_tid();
+        ev->size = o.bytes;
+        ev->aux1 = o.count;
+        ev->aux2 = o.self_bytes;
+        ev->stream = o.largest_pid;
+        ev->ptr = o.largest_bytes;
+        ev->time_ns = gp_shim_now();
         gp_shim_event_end(ev);
     }
     /* The program usually dies right after an OOM: get it on disk first. */

@@ -193,13 +193,17 @@ static unsigned gp_drain(bool *failed)
     return n;
 }
 
-/* GPU activity CUPTI handed back (cupti/): converted here, on this thread. */
+/* GPU activity CUPTI handed back (cupti/): converted here, on this thread; then the cubins
+ * of newly loaded modules (GPUPROF_CUBINS=1, cupti/cubin.c). */
 static unsigned gp_drain_cupti(bool *failed)
 {
     int rc = gp_cupti_drain(*failed ? NULL : gp_wr.w);
     if (rc < 0)
         *failed = gp_write_failed(rc);
-    return rc > 0 ? (unsigned)rc : 0;
+    int cubins = gp_cupti_cubin_drain(*failed ? NULL : gp_wr.w);
+    if (cubins < 0)
+        *failed = gp_write_failed(cubins);
+    return (rc > 0 ? (unsigned)rc : 0) + (cubins > 0 ? (unsigned)cubins : 0);
 }
 
 static void gp_flush(bool *failed)
@@ -305,7 +309,8 @@ static void *gp_writer_main(void *arg)
         }
     }
     gp_cupti_flush(true); /* exec: CUDA is alive; at exit the exit flush made this a no-op */
-    (void)gp_drain_cupti(&failed);
+    while (gp_drain_cupti(&failed) > 0) /* cubins go a bounded amount per call */
+        ;
     uint64_t dropped = gp_queue_take_dropped(gp_shim_g.queue);
     if (!failed && dropped)
         failed = gp_write_failed(gp_trace_writer_dropped(gp_wr.w, dropped));

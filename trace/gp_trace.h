@@ -35,6 +35,7 @@ enum gp_rec_type {
     GP_REC_TORCH = 0x16,   /* PyTorch's caching allocator did something: api = enum gp_torch_action */
     GP_REC_TORCH_STAT = 0x17, /* one PyTorch allocator statistic: api = enum gp_torch_stat */
     GP_REC_INFO = 0x18,    /* a fact about the run's environment: key and value strings */
+    GP_REC_CUBIN = 0x19,   /* a loaded module's machine code (GPUPROF_CUBINS=1), in chunks: see "cubins" */
     GP_REC_DROPPED = 0x20, /* events dropped since the previous DROPPED record */
     /* GPU activity recorded by CUPTI (cupti/): struct gp_activity, see "GPU activity" below */
     GP_REC_KERNEL = 0x30,      /* a kernel ran */
@@ -82,7 +83,9 @@ enum gp_rec_type {
     X(CU_MEM_ADDRESS_RESERVE, 27, "cuMemAddressReserve")                                           \
     X(CU_MEM_ADDRESS_FREE, 28, "cuMemAddressFree")                                                 \
     X(CU_MEM_POOL_TRIM_TO, 29, "cuMemPoolTrimTo")                                                  \
-    X(CU_MEM_GET_INFO, 30, "cuMemGetInfo_v2")
+    X(CU_MEM_GET_INFO, 30, "cuMemGetInfo_v2")                                                     \
+    /* MEMINFO written after an OOM: other processes on the device, from NVML (trace-format §3.5) */ \
+    X(NVML_PROCESSES, 31, "nvmlDeviceGetComputeRunningProcesses")
 
 enum gp_api {
     GP_API_NONE = 0,
@@ -173,6 +176,7 @@ struct gp_libcall {
     int32_t compute;  /* GP_LIB_UNKNOWN = none */
     int32_t algo;     /* cublasGemmAlgo_t, cuDNN algorithm or engine; GP_LIB_UNKNOWN = none */
     uint32_t notes;   /* GP_LIB_NOTES_KNOWN | engine numerical notes; 0 = not read */
+    uint64_t ext_id;  /* CUPTI external correlation id pushed around the call, 0 = none */
     uint8_t trans_a, trans_b; /* cublasOperation_t */
     uint8_t type_a, type_b, type_c; /* cudaDataType + 1, 0 = unknown */
     uint8_t pad[3];
@@ -372,6 +376,9 @@ struct gp_record {
     /* DROPPED: count; END: total events in aux1, total dropped in aux2;
      * PYFRAME: id, file string id in path, function string id in aux1, line in aux2 */
     uint64_t count;
+    /* CUBIN: the chunk's bytes (count of them), valid until the next call to next();
+     * the other fields via gp_trace_reader_cubin */
+    const uint8_t *data;
 };
 
 struct gp_stack_node {
@@ -475,6 +482,54 @@ int gp_trace_writer_activity_status(struct gp_trace_writer *w, const struct gp_a
 const struct gp_activity *gp_trace_reader_activity(const struct gp_trace_reader *r);
 const struct gp_activity_status *gp_trace_reader_activity_status(const struct gp_trace_reader *r);
 const char *gp_trace_activity_type_name(unsigned type); /* "KERNEL", ...; "?" if unknown */
+
+/* ---- cubins (GP_REC_CUBIN) ------------------------------------------------------ */
+/* The machine code of a module CUDA loaded (CUPTI's module-loaded callback), for the
+ * report's layer-4 Tensor Core verdict. A cubin is written once per distinct content (its
+ * hash), its bytes split over consecutive CUBIN records of at most GP_TRACE_CUBIN_CHUNK
+ * bytes each (offsets 0, CHUNK, 2 CHUNK, ... in order); a module not saved is one CUBIN
+ * record without bytes saying why. docs/trace-format.md §3.5.4. */
+#define GP_TRACE_CUBIN_CHUNK (64u * 1024) /* below the writer's raw buffer: no record grows it */
+#define GP_TRACE_CUBIN_MAX_SIZE ((UINT64_C(1) << 32) - 1) /* a larger size is corrupt */
+enum gp_cubin_state { /* stable numbers */
+    GP_CUBIN_SAVED = 0,     /* the bytes follow in this record and the next ones */
+    GP_CUBIN_DUPLICATE = 1, /* same hash as a module recorded before (another device, a reload) */
+    GP_CUBIN_OVER_CAP = 2,  /* not saved: GPUPROF_CUBINS_MAX bytes were already saved */
+    GP_CUBIN_LOST = 3,      /* not saved: no memory to copy it, or too many modules */
+    GP_CUBIN_STATES
+};
+struct gp_cubin {
+    uint32_t module_id; /* CUPTI's moduleId */
+    uint32_t state;     /* enum gp_cubin_state */
+    uint64_t hash;      /* gp_trace_cubin_hash of the whole cubin */
+    uint64_t size;      /* bytes of the whole cubin, 1 .. GP_TRACE_CUBIN_MAX_SIZE */
+    uint64_t offset;    /* reader: where this chunk's bytes go (0 unless SAVED) */
+    const uint8_t *data; /* writer: the whole cubin (SAVED only); reader: this chunk's */
+    size_t len;          /* reader: bytes in this chunk (0 unless SAVED) */
+};
+/* 64-bit FNV-1a of the bytes: the content key (deduplication, report). */
+uint64_t gp_trace_cubin_hash(const void *data, size_t len);
+const char *gp_trace_cubin_state_name(unsigned state); /* "saved", ...; "?" if unknown */
+/* Writes c: SAVED as ceil(size / CHUNK) records, the others as one record. */
+int gp_trace_writer_cubin(struct gp_trace_writer *w, const struct gp_cubin *c);
+/* Decodes one CUBIN payload (data points into it). 0, or -EBADMSG with the reason in why. */
+int gp_trace_cubin_decode(const uint8_t *p, const uint8_t *end, struct gp_cubin *out, char *why,
+                          size_t whylen);
+/* Reader: next() delivers a CUBIN record as id = module_id, kind = state, aux1 = hash,
+ * size = size, aux2 = offset, count = len, data = the chunk's bytes (valid until the next
+ * call to next()). The reader checks each record on its own (state known, size in range,
+ * offset + len <= size, no bytes unless SAVED); that the chunks of a cubin come in order
+ * and complete is for the consumer to check (report/analysis_cubins.c). */
+static inline void gp_trace_record_cubin(const struct gp_record *rec, struct gp_cubin *out)
+{
+    out->module_id = rec->id;
+    out->state = rec->kind;
+    out->hash = rec->aux1;
+    out->size = rec->size;
+    out->offset = rec->aux2;
+    out->data = rec->data;
+    out->len = (size_t)rec->count;
+}
 
 #ifdef __cplusplus
 }

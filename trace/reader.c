@@ -272,6 +272,10 @@ static int decode_libcall(const uint8_t **pp, const uint8_t *end, uint64_t mask,
         return -1;
     lc->workspace = ws;
     lc->notes = (uint32_t)notes;
+    uint64_t ext = 0;
+    if ((mask & GP_EVF_EXT_ID) && gp_trace_get_varint(pp, end, &ext) <= 0)
+        return -1;
+    lc->ext_id = ext;
     return 0;
 }
 
@@ -341,7 +345,7 @@ static int decode_event(struct gp_trace_reader *r, const struct gp_rd_raw *rr,
         GP_RD_GET(rec->aux2);
     if (rr->type == GP_REC_LIBCALL && decode_libcall(&p, end, mask, &rec->lib) < 0)
         goto bad;
-    /* Mask bits above GP_EVF_AUX2 (above GP_EVF_NOTES for LIBCALL) are fields of later
+    /* Mask bits above GP_EVF_AUX2 (above GP_EVF_EXT_ID for LIBCALL) are fields of later
      * versions, after these: skipped with the rest of the payload. */
     return 0;
 bad:
@@ -429,6 +433,14 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
             if (rc < 0)
                 return gp_rd_fail_record(r, rc, err, errlen, rr.type, rr.off, why);
             break;
+        case GP_REC_CUBIN: { /* a module's machine code, or a chunk of it (cubin.c) */
+            struct gp_cubin c;
+            if (gp_trace_cubin_decode(rr.p, rr.end, &c, why, sizeof(why)) < 0)
+                return gp_rd_fail_record(r, -EBADMSG, err, errlen, rr.type, rr.off, why);
+            rec->id = c.module_id, rec->kind = (uint8_t)c.state, rec->aux1 = c.hash;
+            rec->size = c.size, rec->aux2 = c.offset, rec->count = c.len, rec->data = c.data;
+            break;
+        }
         case GP_REC_HEADER:
             return gp_rd_fail_record(r, -EBADMSG, err, errlen, rr.type, rr.off, "a second HEADER");
         default:

@@ -47,6 +47,8 @@ static const char *rec_name(uint8_t type, char *buf, size_t len)
         return "TORCH_STAT";
     case GP_REC_INFO:
         return "INFO";
+    case GP_REC_CUBIN:
+        return "CUBIN";
     case GP_REC_DROPPED:
         return "DROPPED";
     case GP_REC_END:

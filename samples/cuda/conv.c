@@ -1,14 +1,15 @@
 /* conv: cuDNN forward convolutions in fp32 and fp16, each timed by the program itself with CUDA
  * events, with the math type cuDNN was allowed and the one it chose printed: the ground truth
- * for gpuprof's Tensor Core verdicts on convolutions (a later issue). Today: a cuDNN program
- * whose own device memory is known exactly.
+ * for gpuprof's Tensor Core verdicts on convolutions, and a cuDNN program whose own device
+ * memory is known exactly.
  *
  * One 3x3 convolution, stride 1, padding 1, cross-correlation: N 32, C 64 -> K 64, 56 x 56.
  *   fp32  NCHW, CUDNN_DATA_FLOAT (compute float), math CUDNN_FMA_MATH: no Tensor Cores
  *   fp16  NHWC, CUDNN_DATA_HALF (compute float), math CUDNN_TENSOR_OP_MATH: Tensor Cores
  * The algorithm is cuDNN's first choice from cudnnGetConvolutionForwardAlgorithm_v7 that it
- * reports usable, run with the math type cuDNN rated it for ("math_chosen"), and its workspace
- * is the size cuDNN asks for. Each precision: WARMUP (2)
+ * reports usable with the math type asked for (else its first usable one), run with the math
+ * type cuDNN rated it for ("math_chosen": what gpuprof's layer-1 verdict sees on the
+ * descriptor), and its workspace is the size cuDNN asks for. Each precision: WARMUP (2)
  * untimed convolutions, then TIMED (10) between two events on one stream.
  *
  * Exact numbers: alloc_buffers takes everything up front with cudaMalloc, 8 blocks: per
@@ -115,7 +116,12 @@ static void prepare(cudnnHandle_t handle, struct precision *p)
     CHECK_CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(handle, p->x, p->w, p->conv, p->y,
                                                        CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found,
                                                        perf));
+    /* cuDNN's fastest usable algorithm rated for the math type asked for, else its fastest
+     * usable one: so the fp32 convolution stays on FMA math (no TF32) where cuDNN offers it. */
     int pick = -1;
+    for (int i = 0; i < found && pick < 0; i++)
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType == p->math)
+            pick = i;
     for (int i = 0; i < found && pick < 0; i++)
         if (perf[i].status == CUDNN_STATUS_SUCCESS)
             pick = i;

@@ -1,6 +1,7 @@
 /* kernels: a CUDA C++ program with a known number of kernels on several streams, each timed by
- * the program itself with CUDA events: the ground truth for gpuprof's kernel tracing (CUPTI,
- * a later issue) and, today, a kernel-launching program whose device memory is known exactly.
+ * the program itself with CUDA events: the ground truth for gpuprof's kernel tracing (CUPTI:
+ * counts by name, durations against the events) and a kernel-launching program whose device
+ * memory is known exactly.
  * Built twice (samples/cuda/CMakeLists.txt): `kernels` with the shared libcudart (cudaMalloc
  * reaches the shim by symbol) and `kernels_static` with nvcc's default static runtime (its
  * memory reaches the shim only through the driver layer, the way cuBLAS's does).

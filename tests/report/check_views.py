@@ -15,11 +15,10 @@ import csv
 import json
 import os
 import shutil
-import struct
-import zlib
-from html.parser import HTMLParser
 import subprocess
 import sys
+
+from html_check_lib import Page, chromium, png_pixels, screenshot
 
 REPORT, MAKE, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 failures = []
@@ -253,8 +252,8 @@ def test_job():
           f"per-GPU line in {text!r}")
 
     # Options for one trace, with several: a usage error.
-    r = run(["--perfetto", os.path.join(WORK, "x.json"), r0, r1])
-    check(r.returncode == 2 and b"one trace" in r.stderr, f"--perfetto with several: {r.stderr!r}")
+    r = run(["--csv", os.path.join(WORK, "x"), r0, r1])
+    check(r.returncode == 2 and b"one trace" in r.stderr, f"--csv with several: {r.stderr!r}")
     r = run([r0, r1, r0])
     check(r.returncode == 2 and b"twice" in r.stderr, f"a trace given twice: {r.stderr!r}")
     # A bad trace among several: one line naming it, exit 1.
@@ -274,83 +273,17 @@ def test_job():
 
 HTML_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "table", "tr",
              "th", "td", "code", "details", "summary", "ol", "li", "svg", "rect", "text", "line",
-             "polyline", "circle", "title"}
-
-
-class Page(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags, self.attrs, self.stack, self.problems = [], [], [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attrs.append((tag, dict(attrs)))
-        if tag != "meta":  # the one void element the page uses
-            self.stack.append(tag)
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attrs.append((tag, dict(attrs)))
-
-    def handle_endtag(self, tag):
-        if not self.stack or self.stack[-1] != tag:
-            self.problems.append(f"</{tag}> closes {self.stack[-1:]}")
-        else:
-            self.stack.pop()
-
-
-def png_pixels(path):
-    """(width, height, rows of RGB(A) bytes) of an 8-bit non-interlaced PNG."""
-    data = open(path, "rb").read()
-    check(data[:8] == b"\x89PNG\r\n\x1a\n", "screenshot is not a PNG")
-    pos, idat, hdr = 8, b"", None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            hdr = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    w, h, depth, color, _, _, interlace = hdr
-    if depth != 8 or interlace or color not in (2, 6):
-        return w, h, []
-    bpp = 3 if color == 2 else 4
-    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
-    for y in range(h):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return w, h, [(r, bpp) for r in rows]
+             "polyline", "circle", "title", "div", "h3", "strong"}
 
 
 def browser_check(page):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
+    if not chromium():
         print("skipped: headless Chromium check (no chromium installed)")
         return
     shot = os.path.join(WORK, "shot.png")
-    r = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--enable-logging=stderr", "--v=0", f"--screenshot={shot}",
-                        "--window-size=1000,900", "file://" + os.path.abspath(page)],
-                       capture_output=True, timeout=120)
-    log = r.stderr.decode("utf-8", "replace")
-    console = [line for line in log.splitlines() if ":CONSOLE" in line]
+    rc, console = screenshot(page, shot)
     check(not console, f"browser console: {console}")
-    check(r.returncode == 0 and os.path.exists(shot), f"chromium: exit {r.returncode}")
+    check(rc == 0 and os.path.exists(shot), f"chromium: exit {rc}")
     if not os.path.exists(shot):
         return
     w, h, rows = png_pixels(shot)

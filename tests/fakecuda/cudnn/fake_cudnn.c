@@ -3,7 +3,9 @@
  * descriptors as small structs, and the three legacy convolutions, which check their
  * arguments the way cuDNN does (shapes consistent, output extents those the convolution
  * gives, workspace present when sized) and launch one named kernel through the fake
- * libcupti, chosen as cuDNN would roughly choose (fake_conv_kernel). No math is done.
+ * libcupti, chosen as cuDNN would roughly choose (fake_conv_kernel); a forward 1x1
+ * convolution goes through cublasGemmEx instead when libcublas is loaded (fake_conv_gemm),
+ * as a GEMM cuDNN hands to cuBLAS. No math is done.
  * The backend API is in fake_cudnn_backend.c. Test-only. */
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -352,6 +354,50 @@ static void fake_conv_kernel(char *buf, size_t len, const char *dir, cudnnDataTy
         snprintf(buf, len, "implicit_convolve_sgemm_%s", dir);
 }
 
+/* A forward 1x1 convolution of one group is a GEMM (m = N·P·Q, n = K, k = C): like cuDNN
+ * engines that hand such work to cuBLAS, it is run by cublasGemmEx, found in the global
+ * scope (an interposer's first) when libcublas.so.13 is loaded. 1 when it ran that way. */
+static int fake_conv_gemm(cudnnHandle_t handle, const char *dir, const cudnnTensorDescriptor_t x,
+                          const cudnnFilterDescriptor_t w, const cudnnConvolutionDescriptor_t cd,
+                          const cudnnTensorDescriptor_t y)
+{
+    typedef int (*create_fn)(void **);
+    typedef int (*destroy_fn)(void *);
+    typedef int (*stream_fn)(void *, cudaStream_t);
+    typedef int (*gemm_fn)(void *, int, int, int, int, int, const void *, const void *, int, int,
+                           const void *, int, int, const void *, void *, int, int, int, int);
+    int atype = x->type == CUDNN_DATA_FLOAT ? 0 : x->type == CUDNN_DATA_HALF ? 2
+              : x->type == CUDNN_DATA_BFLOAT16 ? 14 : -1;
+    long long m = x->dims[0];
+    for (int i = 2; i < x->nd; i++) {
+        if (w->dims[i] != 1)
+            return 0;
+        m *= y->dims[i];
+    }
+    if (strcmp(dir, "fprop") != 0 || cd->groups != 1 || atype < 0 || m > 0x7fffffff)
+        return 0;
+    void *lib = dlopen("libcublas.so.13", RTLD_LAZY | RTLD_NOLOAD);
+    if (lib == NULL)
+        return 0;
+    dlclose(lib); /* it stays loaded: the program holds it */
+    create_fn create = (create_fn)dlsym(RTLD_DEFAULT, "cublasCreate_v2");
+    destroy_fn destroy = (destroy_fn)dlsym(RTLD_DEFAULT, "cublasDestroy_v2");
+    stream_fn set_stream = (stream_fn)dlsym(RTLD_DEFAULT, "cublasSetStream_v2");
+    gemm_fn gemm = (gemm_fn)dlsym(RTLD_DEFAULT, "cublasGemmEx");
+    void *h = NULL;
+    if (!create || !destroy || !set_stream || !gemm || create(&h) != 0)
+        return 0;
+    static const float one = 1.0f, zero = 0.0f;
+    int compute = atype == 0 ? (cd->math == CUDNN_FMA_MATH ? 68 : 77) /* 32F, 32F_FAST_TF32 */
+                             : 68;
+    int mi = (int)m, n = w->dims[0], k = x->dims[1];
+    set_stream(h, handle->stream);
+    int rc = gemm(h, 0, 0, mi, n, k, &one, &one, atype, mi, &one, atype, k, &zero, (void *)&zero,
+                  atype, mi, compute, -1 /* CUBLAS_GEMM_DEFAULT */);
+    destroy(h);
+    return rc == 0;
+}
+
 /* Checks a convolution problem in forward terms (x, w -> y) and launches its kernel. */
 static cudnnStatus_t fake_conv(cudnnHandle_t handle, const char *dir,
                                const cudnnTensorDescriptor_t x, const cudnnFilterDescriptor_t w,
@@ -371,9 +417,11 @@ static cudnnStatus_t fake_conv(cudnnHandle_t handle, const char *dir,
         return CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH;
     if (x->type != w->type || x->type != y->type)
         return CUDNN_STATUS_NOT_SUPPORTED;
-    char name[192];
-    fake_conv_kernel(name, sizeof name, dir, x->type, cd->math, x->dims[1], w->dims[0]);
-    fake_cudnn_launch(handle, name);
+    if (!fake_conv_gemm(handle, dir, x, w, cd, y)) {
+        char name[192];
+        fake_conv_kernel(name, sizeof name, dir, x->type, cd->math, x->dims[1], w->dims[0]);
+        fake_cudnn_launch(handle, name);
+    }
     atomic_fetch_add(&fake_convs, 1);
     return CUDNN_STATUS_SUCCESS;
 }

@@ -53,6 +53,9 @@ size_t fake_record_size(CUpti_ActivityKind kind)
         return sizeof(CUpti_ActivityMarker2);
     case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION:
         return sizeof(CUpti_ActivityExternalCorrelation);
+    case CUPTI_ACTIVITY_KIND_RUNTIME:
+    case CUPTI_ACTIVITY_KIND_DRIVER:
+        return sizeof(CUpti_ActivityAPI);
     default:
         return 0;
     }
@@ -132,6 +135,7 @@ void *fake_reserve(size_t size)
 /* ---- the API -------------------------------------------------------------------- */
 CUptiResult CUPTIAPI cuptiGetVersion(uint32_t *version)
 {
+    fake_api_call();
     if (!version)
         return CUPTI_ERROR_INVALID_PARAMETER;
     *version = fake_cupti_g.version;
@@ -140,6 +144,7 @@ CUptiResult CUPTIAPI cuptiGetVersion(uint32_t *version)
 
 CUptiResult CUPTIAPI cuptiGetResultString(CUptiResult result, const char **str)
 {
+    fake_api_call();
     if (!str)
         return CUPTI_ERROR_INVALID_PARAMETER;
     switch (result) {
@@ -162,6 +167,7 @@ CUptiResult CUPTIAPI cuptiGetResultString(CUptiResult result, const char **str)
 CUptiResult CUPTIAPI cuptiSubscribe(CUpti_SubscriberHandle *subscriber, CUpti_CallbackFunc callback,
                                     void *userdata)
 {
+    fake_api_call();
     (void)callback;
     (void)userdata;
     if (!subscriber)
@@ -174,16 +180,20 @@ CUptiResult CUPTIAPI cuptiSubscribe(CUpti_SubscriberHandle *subscriber, CUpti_Ca
         fake_cupti_g.subscribed = fake_cupti_g.stats.subscribed = 1;
     pthread_mutex_unlock(&fake_cupti_g.mu);
     *subscriber = rc == CUPTI_SUCCESS ? (CUpti_SubscriberHandle)&fake_cupti_g : NULL;
+    if (rc == CUPTI_SUCCESS)
+        fake_resource_subscribed(callback, userdata); /* fake_cupti_resource.c */
     return rc;
 }
 
 CUptiResult CUPTIAPI cuptiUnsubscribe(CUpti_SubscriberHandle subscriber)
 {
+    fake_api_call();
     if (subscriber != (CUpti_SubscriberHandle)&fake_cupti_g)
         return CUPTI_ERROR_INVALID_PARAMETER;
     pthread_mutex_lock(&fake_cupti_g.mu);
     fake_cupti_g.subscribed = 0;
     fake_cupti_g.stats.subscribed = 0;
+    fake_resource_subscribed(NULL, NULL);
     pthread_mutex_unlock(&fake_cupti_g.mu);
     return CUPTI_SUCCESS;
 }
@@ -191,6 +201,7 @@ CUptiResult CUPTIAPI cuptiUnsubscribe(CUpti_SubscriberHandle subscriber)
 CUptiResult CUPTIAPI cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequestFunc requested,
                                                     CUpti_BuffersCallbackCompleteFunc completed)
 {
+    fake_api_call();
     if (!requested || !completed)
         return CUPTI_ERROR_INVALID_PARAMETER;
     pthread_mutex_lock(&fake_cupti_g.emit_mu);
@@ -202,6 +213,7 @@ CUptiResult CUPTIAPI cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequest
 
 CUptiResult CUPTIAPI cuptiActivityRegisterTimestampCallback(CUpti_TimestampCallbackFunc fn)
 {
+    fake_api_call();
     if (!fn)
         return CUPTI_ERROR_INVALID_PARAMETER;
     fake_cupti_g.timestamp = fn;
@@ -226,11 +238,21 @@ static CUptiResult set_kind(CUpti_ActivityKind kind, int on)
     return CUPTI_SUCCESS;
 }
 
-CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind kind) { return set_kind(kind, 1); }
-CUptiResult CUPTIAPI cuptiActivityDisable(CUpti_ActivityKind kind) { return set_kind(kind, 0); }
+CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind kind)
+{
+    fake_api_call();
+    return set_kind(kind, 1);
+}
+
+CUptiResult CUPTIAPI cuptiActivityDisable(CUpti_ActivityKind kind)
+{
+    fake_api_call();
+    return set_kind(kind, 0);
+}
 
 CUptiResult CUPTIAPI cuptiActivityFlushAll(uint32_t flag)
 {
+    fake_api_call();
     pthread_mutex_lock(&fake_cupti_g.emit_mu);
     CUptiResult rc = CUPTI_ERROR_INVALID_OPERATION;
     if (fake_cupti_g.completed) {
@@ -243,12 +265,14 @@ CUptiResult CUPTIAPI cuptiActivityFlushAll(uint32_t flag)
 
 CUptiResult CUPTIAPI cuptiActivityFlushPeriod(uint32_t time)
 {
+    fake_api_call();
     (void)time;
     return CUPTI_SUCCESS;
 }
 
 CUptiResult CUPTIAPI cuptiActivityGetNextRecord(uint8_t *buffer, size_t valid, CUpti_Activity **record)
 {
+    fake_api_call();
     if (!buffer || !record)
         return CUPTI_ERROR_INVALID_PARAMETER;
     size_t off = 0;
@@ -269,6 +293,7 @@ CUptiResult CUPTIAPI cuptiActivityGetNextRecord(uint8_t *buffer, size_t valid, C
 CUptiResult CUPTIAPI cuptiActivityGetNumDroppedRecords(CUcontext context, uint32_t streamId,
                                                        size_t *dropped)
 {
+    fake_api_call();
     (void)context;
     (void)streamId;
     if (!dropped)
@@ -282,10 +307,116 @@ CUptiResult CUPTIAPI cuptiActivityGetNumDroppedRecords(CUcontext context, uint32
 
 CUptiResult CUPTIAPI cuptiGetTimestamp(uint64_t *timestamp)
 {
+    fake_api_call();
     if (!timestamp)
         return CUPTI_ERROR_INVALID_PARAMETER;
     *timestamp = fake_now();
     return CUPTI_SUCCESS;
 }
 
-CUptiResult CUPTIAPI cuptiFinalize(void) { return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiFinalize(void)
+{
+    fake_api_call();
+    return CUPTI_SUCCESS;
+}
+
+void fake_api_call(void)
+{
+    pthread_mutex_lock(&fake_cupti_g.mu);
+    fake_cupti_g.stats.api_calls++;
+    pthread_mutex_unlock(&fake_cupti_g.mu);
+}
+
+/* Per-API launch records: only the launch entry points the fake's kernels stand for. */
+CUptiResult CUPTIAPI cuptiActivityEnableRuntimeApi(CUpti_CallbackId cbid, uint8_t enable)
+{
+    fake_api_call();
+    pthread_mutex_lock(&fake_cupti_g.mu);
+    if (cbid == CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000)
+        fake_cupti_g.launch_runtime_api = enable != 0;
+    pthread_mutex_unlock(&fake_cupti_g.mu);
+    return CUPTI_SUCCESS;
+}
+
+CUptiResult CUPTIAPI cuptiActivityEnableDriverApi(CUpti_CallbackId cbid, uint8_t enable)
+{
+    fake_api_call();
+    pthread_mutex_lock(&fake_cupti_g.mu);
+    if (cbid == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel)
+        fake_cupti_g.launch_driver_api = enable != 0;
+    pthread_mutex_unlock(&fake_cupti_g.mu);
+    return CUPTI_SUCCESS;
+}
+
+/* ---- external correlation: a stack of ids per thread and kind -------------------------- */
+#define FAKE_EXT_KINDS CUPTI_EXTERNAL_CORRELATION_KIND_SIZE
+#define FAKE_EXT_DEPTH 16
+static __thread uint64_t fake_ext_ids[FAKE_EXT_KINDS][FAKE_EXT_DEPTH];
+static __thread unsigned fake_ext_depth[FAKE_EXT_KINDS];
+
+CUptiResult CUPTIAPI cuptiActivityPushExternalCorrelationId(CUpti_ExternalCorrelationKind kind,
+                                                            uint64_t id)
+{
+    fake_api_call();
+    if ((unsigned)kind <= CUPTI_EXTERNAL_CORRELATION_KIND_INVALID || (unsigned)kind >= FAKE_EXT_KINDS ||
+        fake_ext_depth[kind] == FAKE_EXT_DEPTH)
+        return CUPTI_ERROR_INVALID_PARAMETER;
+    fake_ext_ids[kind][fake_ext_depth[kind]++] = id;
+    count(&fake_cupti_g.stats.ext_pushes, 1);
+    return CUPTI_SUCCESS;
+}
+
+CUptiResult CUPTIAPI cuptiActivityPopExternalCorrelationId(CUpti_ExternalCorrelationKind kind,
+                                                           uint64_t *lastId)
+{
+    fake_api_call();
+    if ((unsigned)kind <= CUPTI_EXTERNAL_CORRELATION_KIND_INVALID || (unsigned)kind >= FAKE_EXT_KINDS)
+        return CUPTI_ERROR_INVALID_PARAMETER;
+    if (fake_ext_depth[kind] == 0)
+        return CUPTI_ERROR_QUEUE_EMPTY;
+    uint64_t id = fake_ext_ids[kind][--fake_ext_depth[kind]];
+    if (lastId)
+        *lastId = id;
+    count(&fake_cupti_g.stats.ext_pops, 1);
+    return CUPTI_SUCCESS;
+}
+
+void fake_launch_records(uint32_t correlation)
+{
+    unsigned any = 0;
+    for (unsigned k = 0; k < FAKE_EXT_KINDS; k++)
+        any |= fake_ext_depth[k];
+    int on_runtime = fake_kind_enabled(CUPTI_ACTIVITY_KIND_RUNTIME);
+    int on_driver = fake_kind_enabled(CUPTI_ACTIVITY_KIND_DRIVER);
+    pthread_mutex_lock(&fake_cupti_g.mu);
+    on_runtime |= fake_cupti_g.launch_runtime_api;
+    on_driver |= fake_cupti_g.launch_driver_api;
+    pthread_mutex_unlock(&fake_cupti_g.mu);
+    if (!on_runtime && !on_driver)
+        return;
+    if (any && fake_kind_enabled(CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION)) {
+        for (unsigned k = 0; k < FAKE_EXT_KINDS; k++) {
+            if (fake_ext_depth[k] == 0)
+                continue;
+            CUpti_ActivityExternalCorrelation *e =
+                fake_reserve(sizeof(CUpti_ActivityExternalCorrelation));
+            if (!e)
+                continue;
+            memset(e, 0, sizeof *e);
+            e->kind = CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION;
+            e->externalKind = (CUpti_ExternalCorrelationKind)k;
+            e->externalId = fake_ext_ids[k][fake_ext_depth[k] - 1];
+            e->correlationId = correlation;
+            count(&fake_cupti_g.stats.ext_records, 1);
+        }
+    }
+    CUpti_ActivityAPI *a = fake_reserve(sizeof(CUpti_ActivityAPI));
+    if (!a)
+        return;
+    memset(a, 0, sizeof *a);
+    a->kind = on_runtime ? CUPTI_ACTIVITY_KIND_RUNTIME : CUPTI_ACTIVITY_KIND_DRIVER;
+    a->cbid = on_runtime ? CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000
+                         : CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel;
+    a->start = a->end = fake_now();
+    a->correlationId = correlation;
+}

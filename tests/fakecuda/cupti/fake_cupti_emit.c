@@ -50,6 +50,8 @@ static void *begin(CUpti_ActivityKind kind)
     if (!fake_kind_enabled(kind) || !fake_cupti_g.requested)
         return NULL;
     pthread_mutex_lock(&fake_cupti_g.emit_mu);
+    if (kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) /* its launch's records come first */
+        fake_launch_records(fake_cupti_g.next_correlation);
     void *rec = fake_reserve(fake_record_size(kind));
     if (!rec) {
         pthread_mutex_unlock(&fake_cupti_g.emit_mu);

@@ -36,6 +36,7 @@ struct fake_cupti {
     uint64_t stream_end[FAKE_STREAMS];
     uint8_t *seen[64]; /* distinct buffers handed over (under mu) */
     uint64_t held;     /* buffers handed over and not yet given back (under mu) */
+    int launch_runtime_api, launch_driver_api; /* enabled per API (under mu) */
 };
 
 extern FAKE_HIDDEN struct fake_cupti fake_cupti_g;
@@ -44,10 +45,17 @@ extern FAKE_HIDDEN struct fake_cupti fake_cupti_g;
 FAKE_HIDDEN size_t fake_record_size(CUpti_ActivityKind kind);
 FAKE_HIDDEN int fake_kind_enabled(CUpti_ActivityKind kind);
 FAKE_HIDDEN uint64_t fake_now(void);
+/* Counts one call of a cupti* entry point (fakecupti_stats.api_calls). */
+FAKE_HIDDEN void fake_api_call(void);
+/* Under emit_mu, before a kernel record: the EXTERNAL_CORRELATION and API records of its
+ * launch, when this thread has ids pushed and those records are on (fakecupti.h). */
+FAKE_HIDDEN void fake_launch_records(uint32_t correlation);
 /* Under emit_mu: room for one record of `size` bytes, or NULL (the record is dropped and
  * counted). May hand the full buffer back and ask for a new one. */
 FAKE_HIDDEN void *fake_reserve(size_t size);
 /* Under emit_mu: hands the current buffer back (if it holds records, or `even_empty`). */
 FAKE_HIDDEN void fake_complete_current(int even_empty);
+/* fake_cupti_resource.c: the subscriber's callback (NULL after cuptiUnsubscribe). */
+FAKE_HIDDEN void fake_resource_subscribed(CUpti_CallbackFunc callback, void *userdata);
 
 #endif

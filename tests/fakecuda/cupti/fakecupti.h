@@ -10,6 +10,13 @@
  *   FAKECUPTI_ENABLE_FAIL=N     cuptiActivityEnable(N) fails with CUPTI_ERROR_NOT_COMPATIBLE
  *   FAKECUPTI_VERSION=N         what cuptiGetVersion says (default 130001)
  *
+ * External correlation: cuptiActivityPushExternalCorrelationId / Pop keep a stack of ids per
+ * thread and kind. A kernel emitted on a thread with ids pushed is preceded by one
+ * EXTERNAL_CORRELATION record per kind (the innermost id, the kernel's correlation id) and
+ * by an API record (RUNTIME, cudaLaunchKernel) — as the real library, only when
+ * EXTERNAL_CORRELATION is enabled and so are launch API records (the RUNTIME or DRIVER kind,
+ * or cudaLaunchKernel / cuLaunchKernel through cuptiActivityEnable{Runtime,Driver}Api).
+ *
  * NVTX: InitializeInjectionNvtx2 (fake_cupti_nvtx.c) makes nvtxMarkA, nvtxRangeStartA/End and
  * nvtxRangePushA/Pop into MARKER records, as the real library does when it is NVTX's
  * injection. The copy in cupti-nonvtx/ next to this one's directory lacks that entry.
@@ -56,6 +63,10 @@ struct fakecupti_stats {
     uint64_t distinct_buffers;   /* different buffer addresses handed over (counted to 64) */
     uint64_t most_held;          /* most buffers held by the fake at once */
     uint64_t nvtx_injections;    /* InitializeInjectionNvtx2 calls accepted (one per NVTX instance) */
+    uint64_t api_calls;          /* every cupti* entry point called, whatever the result */
+    uint64_t ext_pushes, ext_pops; /* cuptiActivity{Push,Pop}ExternalCorrelationId that succeeded */
+    uint64_t ext_records;        /* EXTERNAL_CORRELATION records made for kernel launches */
+    int launch_api_records;      /* launch API records asked for: 1 per API, 2 whole kinds */
 };
 typedef void (*fakecupti_stats_fn)(struct fakecupti_stats *out);
 
@@ -69,5 +80,12 @@ uint32_t fakecupti_emit_marker(const char *name, uint32_t id, uint32_t flags);
 uint32_t fakecupti_emit_ext_corr(uint32_t external_kind, uint64_t external_id);
 void fakecupti_drop(uint64_t records);
 void fakecupti_stats(struct fakecupti_stats *out);
+/* fake_cupti_resource.c: CUDA loaded a module (cuModuleLoad*, a lazy load at a first launch):
+ * the subscriber's callback gets CUPTI_CB_DOMAIN_RESOURCE / CUPTI_CBID_RESOURCE_MODULE_LOADED
+ * with a CUpti_ModuleResourceData {module_id, size, cubin} on the calling thread, when it
+ * enabled that callback. 1 = delivered, 0 = not enabled. (FAKECUPTI_CALLBACK_FAIL=1 makes
+ * cuptiEnableCallback fail with CUPTI_ERROR_NOT_COMPATIBLE.) */
+typedef int (*fakecupti_load_module_fn)(uint32_t module_id, const void *cubin, uint64_t size);
+int fakecupti_load_module(uint32_t module_id, const void *cubin, uint64_t size);
 
 #endif

@@ -49,6 +49,20 @@ CUresult CUDAAPI cuDeviceGetName(char *name, int len, CUdevice dev)
     return CUDA_SUCCESS;
 }
 
+/* Device d sits on PCI bus 0xA1 + d (hex letters on purpose: a reader must parse, not
+ * compare text), in the 4-digit domain form the real driver writes. The fake NVML
+ * (tests/fakecuda/nvml) is told the same id through FAKENVML_BUSID. */
+CUresult CUDAAPI cuDeviceGetPCIBusId(char *pciBusId, int len, CUdevice dev)
+{
+    CUresult err = check_device(dev);
+    if (err != CUDA_SUCCESS)
+        return err;
+    if (pciBusId == NULL || len <= 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    snprintf(pciBusId, (size_t)len, "0000:%02X:00.0", 0xA1 + dev);
+    return CUDA_SUCCESS;
+}
+
 CUresult drv_device_total_mem(size_t *bytes, CUdevice dev)
 {
     CUresult err = check_device(dev);
