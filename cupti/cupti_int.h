@@ -34,6 +34,7 @@ struct gp_cupti_api {
     CUptiResult (*ActivityPopExternalCorrelationId)(CUpti_ExternalCorrelationKind, uint64_t *);
     CUptiResult (*ActivityEnableRuntimeApi)(CUpti_CallbackId, uint8_t);
     CUptiResult (*ActivityEnableDriverApi)(CUpti_CallbackId, uint8_t);
+    void *handle;    /* its dlopen handle: counters.c resolves the profiling API from it */
     char path[4096]; /* the library's file, as the loader has it */
     const char *how; /* "already loaded", "GPUPROF_CUPTI", ... for the status line */
 };
@@ -95,5 +96,16 @@ GP_CUPTI_HIDDEN const struct gp_cupti_api *gp_cupti_api_loaded(void);
 GP_CUPTI_HIDDEN void gp_cupti_cubin_start(CUpti_SubscriberHandle sub);
 /* The subscriber callback's CUPTI_CB_DOMAIN_RESOURCE calls: MODULE_LOADED saves the cubin. */
 GP_CUPTI_HIDDEN void gp_cupti_cubin_callback(CUpti_CallbackId cbid, const void *data);
+
+/* ---- "counters.c": GPUPROF_COUNTERS=1, Tensor Core hardware counters -------------------- */
+/* Starting thread, once the session records (CUDA initialised, a context current): sets up
+ * the Range Profiler over the whole run; a refusal is recorded and said once. Nothing at
+ * all, not one CUPTI call, unless GPUPROF_COUNTERS=1. */
+GP_CUPTI_HIDDEN void gp_cupti_counters_start(void);
+/* The exit handler, before the activity flush: ends the run's range, reads the values. */
+GP_CUPTI_HIDDEN void gp_cupti_counters_stop(void);
+/* Writer thread: the INFO records not yet in this trace file (w NULL: none). */
+GP_CUPTI_HIDDEN int gp_cupti_counters_drain(struct gp_trace_writer *w);
+GP_CUPTI_HIDDEN void gp_cupti_counters_trace_opened(void);
 
 #endif

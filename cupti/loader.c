@@ -47,6 +47,7 @@ static int loaded_path(const char *soname, char *out, size_t outlen, void **hand
 static int resolve(void *h, struct gp_cupti_api *api, char *why, size_t whylen)
 {
     const char *missing = NULL;
+    api->handle = h;
     if (!GP_SYM(api, GetVersion))
         missing = "cuptiGetVersion";
     else if (!GP_SYM(api, GetResultString))

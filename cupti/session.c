@@ -210,6 +210,7 @@ static void gp_cupti_atexit(void)
     /* Before the runtime's own exit handlers (registered before ours, so run after) tear
      * CUDA down: hand back every buffer, then let the writer put them in the trace. */
     gp_shim_in_hook++; /* CUDA calls CUPTI makes now are not the program's */
+    gp_cupti_counters_stop(); /* GPUPROF_COUNTERS=1: the run's values, while CUDA is up */
     atomic_store(&gp_cupti_exiting, true);
     (void)gp_api.ActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
     size_t dropped = 0;
@@ -302,6 +303,7 @@ static void gp_cupti_start(void)
                  gp_trace_activity_type_name(k->type));
     }
     gp_cupti_cubin_start(sub); /* GPUPROF_CUBINS=1: the module-loaded callback (cubin.c) */
+    gp_cupti_counters_start(); /* GPUPROF_COUNTERS=1: Tensor Core counters (counters.c) */
     pthread_atfork(NULL, NULL, gp_cupti_atfork_child);
     atexit(gp_cupti_atexit);
     snprintf(why, sizeof(why), "libcupti from %s%s%s", gp_api.how,
@@ -328,7 +330,11 @@ void gp_cupti_after_cuda_call(void)
     errno = saved;
 }
 
-void gp_cupti_trace_opened(void) { gp_status_written = 0; }
+void gp_cupti_trace_opened(void)
+{
+    gp_status_written = 0;
+    gp_cupti_counters_trace_opened();
+}
 
 void gp_cupti_flush(bool forced)
 {
@@ -377,6 +383,8 @@ int gp_cupti_drain(struct gp_trace_writer *w)
             return rc;
         gp_status_written = gen;
     }
+    if ((rc = gp_cupti_counters_drain(w)) < 0)
+        return rc;
     if (!gp_cupti_api_loaded())
         return 0;
     int64_t off = atomic_load(&gp_offset_ns);

@@ -238,8 +238,16 @@ bad:
     return -1;
 }
 
+/* Rounded to the nearest integer, saturating: peaks near 2^64 (a hostile trace) make the
+ * line's numbers too large for int64_t, and converting those would be undefined. */
 static int64_t round_i64(double x)
 {
+    if (!(x == x))
+        return 0;
+    if (x >= 0x1p63 - 0.5)
+        return INT64_MAX;
+    if (x <= -0x1p63 + 0.5)
+        return INT64_MIN + 1;
     return x >= 0 ? (int64_t)(x + 0.5) : -(int64_t)(-x + 0.5);
 }
 
@@ -408,9 +416,10 @@ int gp_report_fit_solve(struct gp_report_fit *f, char *err, size_t errlen)
             worst = e < 0 ? -e : e;
     }
     f->residual_bytes = f->ndistinct == 2 && f->n == 2 ? 0 : (uint64_t)round_i64(worst);
-    f->nonlinear_residual = f->residual_bytes * NONLINEAR_RESIDUAL_DIV > f->max_peak;
+    /* r * DIV > max, written so that it cannot wrap */
+    f->nonlinear_residual = f->residual_bytes > f->max_peak / NONLINEAR_RESIDUAL_DIV;
     f->nonlinear_quadratic = 0;
-    if (f->ndistinct >= 3 && f->residual_bytes * QUAD_MIN_RESIDUAL_DIV > f->max_peak) {
+    if (f->ndistinct >= 3 && f->residual_bytes > f->max_peak / QUAD_MIN_RESIDUAL_DIV) {
         int sign = 0;
         double q = quadratic_sse(f, xm, ym, &sign);
         if (q >= 0 && q <= sse * QUAD_SSE_RATIO)
@@ -422,7 +431,11 @@ int gp_report_fit_solve(struct gp_report_fit *f, char *err, size_t errlen)
     f->max_batch = 0;
     if (f->have_max) {
         /* Integers from here: fixed + per_sample * max_batch <= usable, exactly. */
-        int64_t room = (int64_t)f->usable_bytes - f->fixed_bytes;
+        int64_t usable = f->usable_bytes > INT64_MAX ? INT64_MAX : (int64_t)f->usable_bytes;
+        /* saturated: a smaller room only lowers max_batch, the inequality still holds */
+        int64_t room = f->fixed_bytes < 0 && usable > INT64_MAX + f->fixed_bytes
+                           ? INT64_MAX
+                           : usable - f->fixed_bytes;
         f->max_batch = room > 0 ? (uint64_t)room / (uint64_t)f->per_sample_bytes : 0;
     }
     return 0;

@@ -842,6 +842,11 @@ const char *gp_report_cubins_verdict(const struct gp_report *r, const char *mang
 struct gp_report_json;
 int gp_report_view_text_cubins(FILE *f, struct gp_report *r);
 int gp_report_view_json_cubins(struct gp_report_json *j, struct gp_report *r);
+/* "view_counters.c": the "Tensor Cores (layer 5: hardware counters)" text section (only when
+ * the run set GPUPROF_COUNTERS=1: INFO counters.*) and the JSON "tensor_counters" object
+ * (null without it): status, reason, fix, scope, chip, device, metrics, tensor_work_seen. */
+int gp_report_view_text_counters(FILE *f, struct gp_report *r);
+int gp_report_view_json_counters(struct gp_report_json *j, struct gp_report *r);
 
 /* ---- "analysis_torch.c": PyTorch's caching allocator (TORCH, TORCH_STAT records) ---- */
 /* Allocated = bytes in blocks PyTorch handed to tensors (ALLOC until FREE_REQUESTED),

@@ -37,11 +37,21 @@ static const char *fmt_pct(char *buf, size_t len, uint32_t units)
     return buf;
 }
 
-/* fixed + per_sample * b in the rounded integers max_batch uses (never below 0). */
+/* fixed + per_sample * b in the rounded integers max_batch uses (never below 0; saturated,
+ * as a hostile trace's peaks can put it past 2^63). */
 static uint64_t need_for(const struct gp_report_fit *f, uint64_t b)
 {
-    int64_t v = f->fixed_bytes + f->per_sample_bytes * (int64_t)b;
+    int64_t prod, v;
+    if (b > INT64_MAX || __builtin_mul_overflow(f->per_sample_bytes, (int64_t)b, &prod) ||
+        __builtin_add_overflow(f->fixed_bytes, prod, &v))
+        return f->per_sample_bytes > 0 ? UINT64_MAX : 0;
     return v > 0 ? (uint64_t)v : 0;
+}
+
+/* A double rounded to bytes, saturated: converting one out of range would be undefined. */
+static uint64_t bytes_of(double v)
+{
+    return !(v > 0) ? 0 : v + 0.5 >= 0x1p64 ? UINT64_MAX : (uint64_t)(v + 0.5);
 }
 
 #define TEXT_WIDTH 96
@@ -101,8 +111,9 @@ static void text_points(FILE *o, const struct gp_report_fit *f)
         const struct gp_report_fit_point *p = &f->v[i];
         double line = f->fixed + f->per_sample * (double)p->batch;
         double off = (double)p->peak_bytes - line;
-        uint64_t line_b = line > 0 ? (uint64_t)(line + 0.5) : 0;
-        int64_t off_b = off < 0 ? -(int64_t)(-off + 0.5) : (int64_t)(off + 0.5);
+        uint64_t line_b = bytes_of(line), off_m = bytes_of(off < 0 ? -off : off);
+        int64_t off_b = off_m > INT64_MAX ? (off < 0 ? -INT64_MAX : INT64_MAX)
+                                          : off < 0 ? -(int64_t)off_m : (int64_t)off_m;
         fprintf(o, "  %8" PRIu64 "  %12s  %12s  %12s  ", p->batch,
                 gp_report_fmt_bytes(a, sizeof(a), p->peak_bytes),
                 gp_report_fmt_bytes(b, sizeof(b), line_b), fmt_signed(c, sizeof(c), off_b));

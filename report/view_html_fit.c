@@ -18,7 +18,8 @@
 /* Bytes with a sign, "-1.50 GiB" style. */
 static const char *fmt_signed(char *buf, size_t len, double v)
 {
-    uint64_t m = (uint64_t)(v < 0 ? -v + 0.5 : v + 0.5);
+    double a = v < 0 ? -v + 0.5 : v + 0.5;
+    uint64_t m = !(a > 0) ? 0 : a >= 0x1p64 ? UINT64_MAX : (uint64_t)a; /* saturated, not UB */
     if (v > -0.5)
         return gp_report_fmt_bytes(buf, len, m);
     buf[0] = '-';
@@ -119,7 +120,7 @@ static void plot(FILE *f, const struct gp_report_fit *fit)
     fprintf(f, "<rect x=\"%d\" y=\"10\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" "
                "stroke=\"#999\"/>\n", FIT_L, pw, ph);
     fprintf(f, "<text x=\"%d\" y=\"16\" text-anchor=\"end\">%s</text>\n", FIT_L - 4,
-            gp_report_fmt_bytes(a, sizeof a, (uint64_t)ytop));
+            gp_report_fmt_bytes(a, sizeof a, ytop >= 0x1p64 ? UINT64_MAX : (uint64_t)ytop));
     fprintf(f, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"end\">0</text>\n", FIT_L - 4, 10 + ph);
     fprintf(f, "<text x=\"%d\" y=\"%.0f\">0</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">"
                "batch %.0f</text>\n", FIT_L, 10 + ph + 16, FIT_L + pw, 10 + ph + 16, xmax);

@@ -278,6 +278,8 @@ int gp_report_view_json(FILE *f, struct gp_report *r)
     if (rc == 0)
         rc = gp_report_view_json_cubins(&j, r);
     if (rc == 0)
+        rc = gp_report_view_json_counters(&j, r);
+    if (rc == 0)
         rc = gp_report_view_json_torch(&j, r);
     if (rc < 0)
         return rc;

@@ -304,6 +304,8 @@ int gp_report_view_text(FILE *f, struct gp_report *r)
         rc = gp_report_view_text_tensor(f, r);
     if (rc == 0)
         rc = gp_report_view_text_cubins(f, r);
+    if (rc == 0)
+        rc = gp_report_view_text_counters(f, r);
     if (rc < 0)
         return rc;
     print_warnings(f, r->model);

@@ -31,6 +31,7 @@ struct gp_shim_options {
     unsigned cupti_buffers; /* GPUPROF_CUPTI_BUFFERS: most activity buffers at once */
     bool cubins;            /* GPUPROF_CUBINS: save loaded modules' cubins (cupti/cubin.c) */
     uint64_t cubins_max;    /* GPUPROF_CUBINS_MAX: most bytes of cubins saved */
+    bool counters;          /* GPUPROF_COUNTERS: Tensor Core hardware counters (cupti/counters.c) */
 };
 GP_HIDDEN void gp_shim_options_load(struct gp_shim_options *o);
 /* Parsers shared with the tests: 0 on success, -EINVAL when the text is not a valid value. */

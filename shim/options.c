@@ -45,6 +45,8 @@ static const struct gp_opt_desc gp_opts[] = {
      "1 saves each loaded module's cubin in the trace (Tensor Core verdict, layer 4)"},
     {"GPUPROF_CUBINS_MAX", GP_OPT_SIZE, "256M", 0, 1ull << 40, GP_OPT(cubins_max),
      "most bytes of cubins saved; past it a module is only counted"},
+    {"GPUPROF_COUNTERS", GP_OPT_BOOL, "0", 0, 1, GP_OPT(counters),
+     "1 reads the GPU's Tensor Core counters over the run (layer 5; needs profiling permission)"},
 };
 
 int gp_shim_parse_bool(const char *s, bool *out)

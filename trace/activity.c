@@ -37,6 +37,7 @@ void gp_trace_act_free(struct gp_trace_act *s)
         return;
     free(s->named[0]);
     free(s->named[1]);
+    free(s->run);
     for (unsigned i = 0; i < GP_ACT_NAME_CACHE; i++)
         free(s->names[i].copy);
     free(s);
@@ -72,6 +73,23 @@ static inline uint64_t zz_delta(uint64_t v, uint64_t pred)
     return gp_trace_zigzag((int64_t)(v - pred));
 }
 
+/* The correlation a record of this slot is predicted to have: none if its previous run
+ * had none, else the previous run's step from the correlation before it. */
+static inline uint32_t corr_pred(const struct gp_trace_act *s, const struct gp_act_pred *slot)
+{
+    return slot->a.correlation ? s->prev_corr + slot->corr_step : 0;
+}
+
+/* After a record: a correlation id becomes the base of the next one and its step is kept
+ * for the slot's next run (uint32 arithmetic, modulo 2^32, on both sides). */
+static inline void corr_update(struct gp_trace_act *s, struct gp_act_pred *slot, uint32_t corr)
+{
+    if (corr) {
+        slot->corr_step = corr - s->prev_corr;
+        s->prev_corr = corr;
+    }
+}
+
 size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, uint32_t name_id,
                            uint8_t *buf)
 {
@@ -81,15 +99,21 @@ size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, 
         slot = slot_of(s, a->type, 0);
     }
     const struct gp_activity *pr = &slot->a;
+    uint32_t corr_p = corr_pred(s, slot);
     uint32_t m = 0;
     m |= a->kind != pr->kind ? GP_ACTF_KIND : 0;
     m |= a->device != pr->device ? GP_ACTF_DEVICE : 0;
     m |= a->context != pr->context ? GP_ACTF_CONTEXT : 0;
     m |= a->stream != pr->stream ? GP_ACTF_STREAM : 0;
     m |= duration(a) != duration(pr) ? GP_ACTF_DURATION : 0;
-    m |= a->correlation ? GP_ACTF_CORR : 0;
-    m |= memcmp(a->grid, pr->grid, sizeof(a->grid)) ? GP_ACTF_GRID : 0;
-    m |= memcmp(a->block, pr->block, sizeof(a->block)) ? GP_ACTF_BLOCK : 0;
+    m |= a->correlation != corr_p ? GP_ACTF_CORR : 0;
+    m |= ((a->grid[0] ^ pr->grid[0]) | (a->grid[1] ^ pr->grid[1]) | (a->grid[2] ^ pr->grid[2]))
+             ? GP_ACTF_GRID
+             : 0;
+    m |= ((a->block[0] ^ pr->block[0]) | (a->block[1] ^ pr->block[1]) |
+          (a->block[2] ^ pr->block[2]))
+             ? GP_ACTF_BLOCK
+             : 0;
     m |= a->registers != pr->registers ? GP_ACTF_REGISTERS : 0;
     m |= a->static_smem != pr->static_smem ? GP_ACTF_STATIC_SMEM : 0;
     m |= a->dynamic_smem != pr->dynamic_smem ? GP_ACTF_DYNAMIC_SMEM : 0;
@@ -100,17 +124,29 @@ size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, 
     m |= a->value != pr->value ? GP_ACTF_VALUE : 0;
     m |= a->aux != pr->aux ? GP_ACTF_AUX : 0;
 
+    /* The head comes first: with the type and length before it, a repeated kernel's
+     * record starts with the same three bytes as the previous one's. */
     uint8_t *p = buf;
-    p = gp_trace_put_varint(p, zz_delta(a->start_ns, s->prev_end));
+    uint64_t head = (uint64_t)m << 1;
+    uint32_t *next = NULL;
     if (gp_trace_act_named(a->type)) {
-        /* 0: the name that followed the previous one last time; else the id + 1 */
+        /* head bit 0 clear: the name that followed the previous one last time */
         int t = a->type == GP_REC_MARKER;
-        uint32_t *next = &s->named[t][s->prev_name[t]].next_name;
-        p = gp_trace_put_varint(p, name_id == *next ? 0 : (uint64_t)name_id + 1);
-        *next = name_id;
+        next = &s->named[t][s->prev_name[t]].next_name;
+        head |= name_id != *next;
         s->prev_name[t] = name_id;
     }
-    p = gp_trace_put_varint(p, m);
+    p = gp_trace_put_varint(p, head);
+    if (head & 1)
+        p = gp_trace_put_varint(p, name_id);
+    if (next)
+        *next = name_id;
+    p = gp_trace_put_varint(p, zz_delta(a->start_ns, s->prev_end));
+    if (m == GP_ACTF_DURATION) {
+        /* a repeated kernel: the one field that always differs */
+        p = gp_trace_put_varint(p, zz_delta(duration(a), duration(pr)));
+        goto done;
+    }
     if (m & GP_ACTF_KIND)
         p = gp_trace_put_varint(p, a->kind);
     if (m & GP_ACTF_DEVICE)
@@ -121,10 +157,8 @@ size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, 
         p = gp_trace_put_varint(p, a->stream);
     if (m & GP_ACTF_DURATION)
         p = gp_trace_put_varint(p, zz_delta(duration(a), duration(pr)));
-    if (m & GP_ACTF_CORR) {
+    if (m & GP_ACTF_CORR)
         p = gp_trace_put_varint(p, zz_delta(a->correlation, (uint64_t)s->prev_corr + 1));
-        s->prev_corr = a->correlation;
-    }
     if (m & GP_ACTF_GRID)
         for (int i = 0; i < 3; i++)
             p = gp_trace_put_varint(p, a->grid[i]);
@@ -149,6 +183,8 @@ size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, 
         p = gp_trace_put_varint(p, a->value);
     if (m & GP_ACTF_AUX)
         p = gp_trace_put_varint(p, a->aux);
+done:
+    corr_update(s, slot, a->correlation);
     slot->a = *a;
     slot->a.name = NULL;
     s->prev_end = a->end_ns;
@@ -173,39 +209,50 @@ size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, 
         (dst) = (uint32_t)v;                                                                       \
     } while (0)
 
-int gp_trace_act_decode(struct gp_trace_act *s, uint8_t type, const uint8_t *p,
-                        const uint8_t *end, uint32_t nstrings, struct gp_activity *out,
-                        char *why, size_t whylen)
+int gp_trace_act_decode(struct gp_trace_act *s, uint8_t type, const uint8_t **pp,
+                        const uint8_t *end, uint32_t nstrings, int in_run,
+                        struct gp_activity *out, char *why, size_t whylen)
 {
-    uint64_t v, dstart, name_id = 0, m;
+    const uint8_t *p = *pp;
+    uint64_t v, dstart, name_id = 0, head, m;
 
-    GET(dstart);
+    GET(head);
+    m = head >> 1;
+    if (in_run && m >= GP_ACTF_AUX << 1) {
+        snprintf(why, whylen, "a field of a later version in a run");
+        return -EBADMSG;
+    }
     if (gp_trace_act_named(type)) {
         int t = type == GP_REC_MARKER;
         uint32_t *next = &s->named[t][s->prev_name[t]].next_name;
-        GET(name_id);
-        name_id = name_id == 0 ? *next : name_id - 1;
+        if (head & 1)
+            GET(name_id);
+        else
+            name_id = *next;
         if (name_id > nstrings) {
             snprintf(why, whylen, "undefined string id %llu", (unsigned long long)name_id);
             return -EBADMSG;
         }
         *next = (uint32_t)name_id;
         s->prev_name[t] = (uint32_t)name_id;
+    } else if (head & 1) {
+        snprintf(why, whylen, "a name on a record type without one");
+        return -EBADMSG;
     }
+    GET(dstart);
     struct gp_act_pred *slot = slot_of(s, type, (uint32_t)name_id);
     if (!slot) {
         snprintf(why, whylen, "out of memory");
         return -ENOMEM;
     }
     struct gp_activity *pr = &slot->a;
-    GET(m);
     struct gp_activity a = *pr;
     a.type = type;
     a.name = NULL;
     a.name_id = (uint32_t)name_id;
     a.start_ns = s->prev_end + (uint64_t)gp_trace_unzigzag(dstart);
     uint64_t dur = duration(pr);
-    a.correlation = 0;
+    a.correlation = corr_pred(s, slot);
     if (m & GP_ACTF_KIND) {
         GET(v);
         if (v > UINT8_MAX)
@@ -229,7 +276,6 @@ int gp_trace_act_decode(struct gp_trace_act *s, uint8_t type, const uint8_t *p,
         if (v > UINT32_MAX)
             goto range;
         a.correlation = (uint32_t)v;
-        s->prev_corr = a.correlation;
     }
     if (m & GP_ACTF_GRID)
         for (int i = 0; i < 3; i++)
@@ -260,9 +306,11 @@ int gp_trace_act_decode(struct gp_trace_act *s, uint8_t type, const uint8_t *p,
     if (m & GP_ACTF_AUX)
         GET(a.aux);
     /* Mask bits above GP_ACTF_AUX are fields of later versions, skipped with the rest. */
+    corr_update(s, slot, a.correlation);
     *pr = a;
     s->prev_end = a.end_ns;
     *out = a;
+    *pp = p;
     return 0;
 range:
     snprintf(why, whylen, "value out of range");
@@ -319,6 +367,8 @@ int gp_trace_writer_activity(struct gp_trace_writer *w, const struct gp_activity
     if (gp_trace_act_named(a->type) && (rc = name_id_of(w, s, a->name, &name_id)) < 0)
         return rc;
     size_t n = gp_trace_act_encode(s, a, name_id, buf);
+    if (a->type == GP_REC_KERNEL)
+        return gp_trace_writer_emit_run(w, GP_REC_KERNEL_RUN, buf, n);
     return gp_trace_writer_emit_record(w, a->type, buf, n);
 }
 
@@ -372,8 +422,65 @@ range:
     return -EBADMSG;
 }
 
+/* Delivers s->last as rec. */
+static void deliver(struct gp_trace_reader *r, struct gp_trace_act *s, struct gp_record *rec)
+{
+    s->last.name = s->last.name_id ? gp_trace_reader_string(r, s->last.name_id) : NULL;
+    rec->type = s->last.type;
+    rec->time_ns = s->last.start_ns;
+    rec->kind = s->last.kind;
+    rec->stream = s->last.stream;
+    rec->size = s->last.bytes;
+}
+
+int gp_rd_activity_run(struct gp_trace_reader *r, struct gp_record *rec, uint64_t *off, char *why,
+                       size_t whylen)
+{
+    struct gp_trace_act *s = r->act;
+    if (!s || s->run_p == s->run_end)
+        return 0;
+    *off = s->run_off;
+    int rc = gp_trace_act_decode(s, GP_REC_KERNEL, &s->run_p, s->run_end, r->nstrings, 1,
+                                 &s->last, why, whylen);
+    if (rc < 0) {
+        s->run_p = s->run_end;
+        return rc;
+    }
+    deliver(r, s, rec);
+    return 1;
+}
+
+/* A KERNEL_RUN: its payload is kept and its first kernel delivered now. */
+static int run_start(struct gp_trace_reader *r, struct gp_trace_act *s, const uint8_t *p,
+                     const uint8_t *end, uint64_t off, struct gp_record *rec, char *why,
+                     size_t whylen)
+{
+    size_t n = (size_t)(end - p);
+    if (n > s->run_cap) {
+        uint8_t *b = realloc(s->run, n);
+        if (!b) {
+            snprintf(why, whylen, "out of memory");
+            return -ENOMEM;
+        }
+        s->run = b;
+        s->run_cap = n;
+    }
+    if (n)
+        memcpy(s->run, p, n);
+    s->run_p = s->run;
+    s->run_end = s->run + n;
+    s->run_off = off;
+    uint64_t at;
+    int rc = gp_rd_activity_run(r, rec, &at, why, whylen);
+    if (rc == 0) {
+        snprintf(why, whylen, "payload too short");
+        return -EBADMSG;
+    }
+    return rc < 0 ? rc : 0;
+}
+
 int gp_rd_activity(struct gp_trace_reader *r, uint8_t type, const uint8_t *p, const uint8_t *end,
-                   struct gp_record *rec, char *why, size_t whylen)
+                   uint64_t off, struct gp_record *rec, char *why, size_t whylen)
 {
     if (!r->act && !(r->act = gp_trace_act_new())) {
         snprintf(why, whylen, "out of memory");
@@ -393,14 +500,12 @@ int gp_rd_activity(struct gp_trace_reader *r, uint8_t type, const uint8_t *p, co
         }
         return rc;
     }
-    rc = gp_trace_act_decode(s, type, p, end, r->nstrings, &s->last, why, whylen);
+    if (type == GP_REC_KERNEL_RUN)
+        return run_start(r, s, p, end, off, rec, why, whylen);
+    rc = gp_trace_act_decode(s, type, &p, end, r->nstrings, 0, &s->last, why, whylen);
     if (rc < 0)
         return rc;
-    s->last.name = s->last.name_id ? gp_trace_reader_string(r, s->last.name_id) : NULL;
-    rec->time_ns = s->last.start_ns;
-    rec->kind = s->last.kind;
-    rec->stream = s->last.stream;
-    rec->size = s->last.bytes;
+    deliver(r, s, rec);
     return 0;
 }
 

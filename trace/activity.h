@@ -11,15 +11,17 @@
 #include "gp_trace.h"
 #include "varint.h"
 
-/* Fields of an activity record, in payload order. A clear bit means "the same as the
- * previous record of this type (and name)", except CORR, which is 0 when absent. */
+/* Fields of an activity record, in payload order. A clear bit means "as predicted from the
+ * previous record of this type (and name)". The payload's head varint is mask << 1 | the
+ * name bit (KERNEL, MARKER: a name id follows instead of the predicted name). */
 enum {
     GP_ACTF_KIND = 1u << 0,
     GP_ACTF_DEVICE = 1u << 1,
     GP_ACTF_CONTEXT = 1u << 2,
     GP_ACTF_STREAM = 1u << 3,
     GP_ACTF_DURATION = 1u << 4,   /* zigzag delta from the predicted duration */
-    GP_ACTF_CORR = 1u << 5,       /* zigzag of corr - (previous corr + 1) */
+    GP_ACTF_CORR = 1u << 5,       /* zigzag of corr - (previous corr + 1); clear: previous
+                                   * corr + the prediction's step (0 if it had none) */
     GP_ACTF_GRID = 1u << 6,       /* three varints: x, y, z */
     GP_ACTF_BLOCK = 1u << 7,      /* three varints: x, y, z */
     GP_ACTF_REGISTERS = 1u << 8,
@@ -33,7 +35,14 @@ enum {
     GP_ACTF_AUX = 1u << 16,
 };
 
-/* dstart, name, mask and 23 varints of at most 10 bytes: far below the record limit. */
+/* KERNEL_RUN (docs/trace-format.md §3.8): KERNEL payloads back to back in one record,
+ * which saves each kernel its type and length bytes. Internal to the framing: the reader
+ * delivers the kernels one by one as KERNEL records. A run stays below GP_TRACE_RUN_MAX
+ * bytes, so its length is always a 3-byte varint and a cut trace loses little. */
+#define GP_REC_KERNEL_RUN 0x3d
+#define GP_TRACE_RUN_MAX (16u * 1024)
+
+/* dstart, head, name and 23 varints of at most 10 bytes: far below the record limit. */
 #define GP_TRACE_ACT_PAYLOAD_MAX (26 * GP_TRACE_VARINT_MAX)
 #define GP_ACT_NTYPES (GP_REC_ACT_LAST - GP_REC_ACT_FIRST + 1)
 
@@ -49,6 +58,7 @@ static inline int gp_trace_act_named(unsigned type)
 struct gp_act_pred {
     struct gp_activity a;
     uint32_t next_name;
+    uint32_t corr_step; /* a.correlation - the correlation before it (modulo 2^32) */
 };
 
 /* Writer: kernel name pointer -> string id. CUPTI hands out one pointer per kernel name, so
@@ -71,6 +81,12 @@ struct gp_trace_act {
     struct gp_act_pred *named[2]; /* [0] KERNEL, [1] MARKER: indexed by name id */
     uint32_t named_cap[2];
     uint32_t prev_name[2];        /* name id of the previous KERNEL, MARKER record */
+    /* reader only: the kernels of a KERNEL_RUN not yet delivered (a copy of its payload:
+     * the reader's buffer moves on), and the run's stream offset for errors */
+    uint8_t *run;
+    size_t run_cap;
+    const uint8_t *run_p, *run_end;
+    uint64_t run_off;
     /* reader only: the record and status last delivered */
     struct gp_activity last;
     struct gp_activity_status status;
@@ -84,16 +100,22 @@ void gp_trace_act_free(struct gp_trace_act *s);
  * written under name id 0, as past the string cap. */
 size_t gp_trace_act_encode(struct gp_trace_act *s, const struct gp_activity *a, uint32_t name_id,
                            uint8_t *buf);
-/* Decodes a payload of the given type into out (name_id set, name NULL). nstrings: string
- * ids defined so far. 0, or -EBADMSG / -ENOMEM with the reason in why. */
-int gp_trace_act_decode(struct gp_trace_act *s, uint8_t type, const uint8_t *p,
-                        const uint8_t *end, uint32_t nstrings, struct gp_activity *out,
-                        char *why, size_t whylen);
+/* Decodes a payload of the given type from *pp into out (name_id set, name NULL), leaving
+ * *pp after its last known field. nstrings: string ids defined so far. in_run: the
+ * payload is one of a KERNEL_RUN's, where a field of a later version cannot be skipped.
+ * 0, or -EBADMSG / -ENOMEM with the reason in why. */
+int gp_trace_act_decode(struct gp_trace_act *s, uint8_t type, const uint8_t **pp,
+                        const uint8_t *end, uint32_t nstrings, int in_run,
+                        struct gp_activity *out, char *why, size_t whylen);
 
 /* writer.c: what the activity writers need of the writer. emit checks the sticky error
  * and the new-ip hook like every writer call. */
 int gp_trace_writer_emit_record(struct gp_trace_writer *w, uint8_t type, const void *payload,
                                 size_t len);
+/* Appends a payload to the open run of the given type, or opens one: a run record is
+ * the payloads back to back, each self-delimiting. */
+int gp_trace_writer_emit_run(struct gp_trace_writer *w, uint8_t type, const void *payload,
+                             size_t len);
 int gp_trace_writer_intern_string(struct gp_trace_writer *w, const char *s, uint32_t *id);
 struct gp_trace_act **gp_trace_writer_act_state(struct gp_trace_writer *w);
 
@@ -101,6 +123,10 @@ struct gp_trace_act **gp_trace_writer_act_state(struct gp_trace_writer *w);
  * rec (and the reader's last activity / status). 0, or negative with the reason in why. */
 struct gp_trace_reader;
 int gp_rd_activity(struct gp_trace_reader *r, uint8_t type, const uint8_t *p, const uint8_t *end,
-                   struct gp_record *rec, char *why, size_t whylen);
+                   uint64_t off, struct gp_record *rec, char *why, size_t whylen);
+/* The next kernel of an open KERNEL_RUN into rec: 1, 0 when none is left, or negative
+ * with the reason in why and the run's offset in *off. */
+int gp_rd_activity_run(struct gp_trace_reader *r, struct gp_record *rec, uint64_t *off, char *why,
+                       size_t whylen);
 
 #endif

@@ -366,6 +366,15 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
     if (r->state == GP_RD_DONE)
         return 0;
     for (;;) {
+        if (r->act && r->act->run_p != r->act->run_end) { /* the rest of a KERNEL_RUN */
+            uint64_t off;
+            *rec = gp_rd_zero_record;
+            rc = gp_rd_activity_run(r, rec, &off, why, sizeof(why));
+            if (rc < 0)
+                return gp_rd_fail_record(r, rc, err, errlen, GP_REC_KERNEL, off, why);
+            r->records++;
+            return 1;
+        }
         rc = read_record(r, &rr, err, errlen);
         if (rc < 0)
             return rc;
@@ -424,9 +433,12 @@ int gp_trace_reader_next(struct gp_trace_reader *r, struct gp_record *rec, char 
         case GP_REC_OVERHEAD:
         case GP_REC_ACT_DROPPED:
         case GP_REC_ACT_STATUS:
-            rc = gp_rd_activity(r, rr.type, rr.p, rr.end, rec, why, sizeof(why));
-            if (rc < 0)
-                return gp_rd_fail_record(r, rc, err, errlen, rr.type, rr.off, why);
+        case GP_REC_KERNEL_RUN:
+            rc = gp_rd_activity(r, rr.type, rr.p, rr.end, rr.off, rec, why, sizeof(why));
+            if (rc < 0) /* a run's errors are its kernels' */
+                return gp_rd_fail_record(r, rc, err, errlen,
+                                         rr.type == GP_REC_KERNEL_RUN ? GP_REC_KERNEL : rr.type,
+                                         rr.off, why);
             break;
         case GP_REC_INFO:
             rc = gp_rd_info(r, rr.p, rr.end, rec, why, sizeof(why));

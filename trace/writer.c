@@ -23,6 +23,15 @@
 #define GP_TRACE_DEFLATE_LEVEL 1
 #endif
 
+/* The strategy for a raw buffer that is mostly GPU activity records (docs/benchmarks.md,
+ * "CUPTI activity conversion"): their varints are near-random bytes that LZ matching
+ * cannot shorten much, while a training loop sends millions a second; Huffman coding
+ * alone takes half the time for 0.1 bytes more per kernel. Z_DEFAULT_STRATEGY here turns
+ * the switch off. */
+#ifndef GP_TRACE_ACT_STRATEGY
+#define GP_TRACE_ACT_STRATEGY Z_HUFFMAN_ONLY
+#endif
+
 #define GP_WRITER_RAW_CAP (128u * 1024) /* encoded bytes gathered before one deflate call */
 #define GP_WRITER_OUT_CAP (64u * 1024)  /* compressed bytes gathered before one write() */
 
@@ -32,8 +41,14 @@ struct gp_trace_writer {
     bool zinit;
     bool in_hook;
     z_stream zs;
+    int strategy; /* deflate's current one */
     uint8_t *raw;
     size_t raw_len, raw_cap;
+    size_t act_len; /* bytes of activity records among the raw_len */
+    /* The KERNEL_RUN record still open at the end of raw (docs/trace-format.md §3.8):
+     * where its 3-byte length sits and that length. Any other record closes it. */
+    bool run_open;
+    size_t run_at, run_len;
     uint8_t *out;
     size_t out_len;
     uint64_t raw_total, file_total;
@@ -79,10 +94,40 @@ static int write_out(struct gp_trace_writer *w)
 
 /* Deflates every pending raw byte with the given flush mode; compressed output is written
  * whenever the output buffer fills, and all of it for Z_SYNC_FLUSH and Z_FINISH. */
+/* Switches deflate to the strategy this raw buffer wants. deflateParams first compresses
+ * what it holds under the old one and needs output space for that: written out as needed. */
+static int set_strategy(struct gp_trace_writer *w)
+{
+    int want = w->act_len * 2 >= w->raw_len ? GP_TRACE_ACT_STRATEGY : Z_DEFAULT_STRATEGY;
+    if (want == w->strategy)
+        return 0;
+    w->zs.next_in = w->raw;
+    w->zs.avail_in = 0;
+    for (;;) {
+        w->zs.next_out = w->out + w->out_len;
+        w->zs.avail_out = (uInt)(GP_WRITER_OUT_CAP - w->out_len);
+        int zrc = deflateParams(&w->zs, GP_TRACE_DEFLATE_LEVEL, want);
+        w->out_len = GP_WRITER_OUT_CAP - w->zs.avail_out;
+        if (zrc == Z_OK)
+            break;
+        if (zrc != Z_BUF_ERROR || w->out_len == 0)
+            return -EIO;
+        int rc = write_out(w);
+        if (rc < 0)
+            return rc;
+    }
+    w->strategy = want;
+    return 0;
+}
+
 static int pump(struct gp_trace_writer *w, int flush)
 {
-    int rc = 0;
+    int rc = set_strategy(w);
+    if (rc < 0)
+        goto out;
 
+    w->act_len = 0;
+    w->run_open = false;
     w->zs.next_in = w->raw;
     w->zs.avail_in = (uInt)w->raw_len;
     for (;;) {
@@ -158,6 +203,7 @@ static int emit(struct gp_trace_writer *w, uint8_t type, const void *payload, si
     int rc = reserve(w, 1 + GP_TRACE_VARINT_MAX + len);
     if (rc < 0)
         return rc;
+    w->run_open = false;
     uint8_t *start = w->raw + w->raw_len;
     uint8_t *p = start;
     *p++ = type;
@@ -267,6 +313,7 @@ int gp_trace_writer_open(struct gp_trace_writer **out, int fd, const struct gp_t
         goto out;
     }
     w->zinit = true;
+    w->strategy = Z_DEFAULT_STRATEGY;
     w->prev_time = hdr->monotonic_ns;
 
     memcpy(pre, GP_TRACE_MAGIC, GP_TRACE_MAGIC_LEN);
@@ -553,7 +600,50 @@ int gp_trace_writer_emit_record(struct gp_trace_writer *w, uint8_t type, const v
         return w->err;
     if (w->in_hook)
         return -EBUSY;
-    return emit(w, type, payload, len);
+    uint64_t before = w->raw_total;
+    int rc = emit(w, type, payload, len);
+    w->act_len += (size_t)(w->raw_total - before); /* after any pump emit made room with */
+    return rc;
+}
+
+/* The length of an open run as a 3-byte varint, overlong when short: patched in place as
+ * payloads are appended, so raw always holds whole records. */
+static void put_run_len(uint8_t *p, size_t len)
+{
+    p[0] = (uint8_t)(len | 0x80);
+    p[1] = (uint8_t)(len >> 7 | 0x80);
+    p[2] = (uint8_t)(len >> 14);
+}
+
+int gp_trace_writer_emit_run(struct gp_trace_writer *w, uint8_t type, const void *payload,
+                             size_t len)
+{
+    if (w->err)
+        return w->err;
+    if (w->in_hook)
+        return -EBUSY;
+    if (w->run_open && w->run_len + len <= GP_TRACE_RUN_MAX && w->raw_cap - w->raw_len >= len) {
+        memcpy(w->raw + w->raw_len, payload, len);
+        w->raw_len += len;
+        w->run_len += len;
+        put_run_len(w->raw + w->run_at, w->run_len);
+    } else {
+        int rc = reserve(w, 4 + len);
+        if (rc < 0)
+            return rc;
+        uint8_t *p = w->raw + w->raw_len;
+        p[0] = type;
+        put_run_len(p + 1, len);
+        memcpy(p + 4, payload, len);
+        w->run_open = true;
+        w->run_at = w->raw_len + 1;
+        w->run_len = len;
+        w->raw_len += 4 + len;
+        len += 4;
+    }
+    w->raw_total += len;
+    w->act_len += len;
+    return 0;
 }
 
 int gp_trace_writer_intern_string(struct gp_trace_writer *w, const char *s, uint32_t *id)

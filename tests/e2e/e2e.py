@@ -66,9 +66,11 @@ def base_env(extra=None):
     if (extra or {}).get("LD_PRELOAD"):
         env.update(SHIM_SETTINGS)
     env.update(extra or {})
-    # The sanitizer runtime comes first in every run, with or without the shim: an
-    # uninstrumented program (python3) that loads an instrumented stand-in needs it too.
-    if PRELOAD_PREFIX:
+    # With the shim, the sanitizer runtime comes first. Under ASan it comes first in plain
+    # runs too: an uninstrumented program (python3) that loads an instrumented stand-in needs
+    # it. TSan's runtime cannot be preloaded into an uninstrumented program that never loads
+    # one of ours (sh crashes), and the TSan job runs no such Python test.
+    if PRELOAD_PREFIX and (env.get("LD_PRELOAD") or SANITIZER == "address"):
         env["LD_PRELOAD"] = preload_value(env.get("LD_PRELOAD", ""))
     return env
 

@@ -1,8 +1,9 @@
 /* test_activity.c — GPU activity records (KERNEL .. OVERHEAD, ACT_DROPPED, ACT_STATUS)
  * through the real writer and reader: every field of every type survives, predictions
  * from the previous record of the same kernel or type hold across interleaved types and
- * memory events, names past the string cap still decode, malformed payloads are refused,
- * and a training loop's kernels cost few bytes each. */
+ * memory events, kernels framed in runs read back one by one, names past the string cap
+ * still decode, malformed payloads are refused, and a training loop's kernels cost few
+ * bytes each. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "activity.h"
 #include "trace_test_util.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -221,14 +223,96 @@ static void test_prediction_by_name(void **state)
     again.end_ns = again.start_ns + 7000;
     again.correlation = 106;
     assert_int_equal(gp_trace_writer_activity(w, &again), 0);
-    /* type byte, length, dstart (2), name id, mask, correlation step: 7 bytes */
-    assert_int_equal(gp_trace_writer_raw_bytes(w) - raw_before, 7);
+    /* Appended to the open KERNEL_RUN: head (nothing differs, name predicted), dstart (2).
+     * The correlation step (+1) and the duration are "even"'s from its previous run. */
+    assert_int_equal(gp_trace_writer_raw_bytes(w) - raw_before, 3);
+    /* Its correlation step differs from last time (+2, not +1): head, dstart 0, and the
+     * correlation as a delta from the previous one + 1. */
+    struct gp_activity third = want[5];
+    third.start_ns = again.end_ns;
+    third.end_ns = third.start_ns + 3000;
+    third.correlation = 108;
+    raw_before = gp_trace_writer_raw_bytes(w);
+    assert_int_equal(gp_trace_writer_activity(w, &third), 0);
+    assert_int_equal(gp_trace_writer_raw_bytes(w) - raw_before, 3);
+    /* A marker in between closes the run: the next kernel opens a new one, with its type
+     * byte and 3-byte length. */
+    struct gp_activity mark = {.type = GP_REC_MARKER, .kind = 1, .name = "step"};
+    mark.start_ns = mark.end_ns = third.end_ns;
+    assert_int_equal(gp_trace_writer_activity(w, &mark), 0);
+    struct gp_activity fourth = want[4];
+    fourth.start_ns = third.end_ns + 100;
+    fourth.end_ns = fourth.start_ns + 7000;
+    fourth.correlation = 109; /* the step "even" took last time (+1): predicted */
+    raw_before = gp_trace_writer_raw_bytes(w);
+    assert_int_equal(gp_trace_writer_activity(w, &fourth), 0);
+    assert_int_equal(gp_trace_writer_raw_bytes(w) - raw_before, 4 + 3);
     close_writer(w, fd);
 
-    struct gp_activity all[7];
+    struct gp_activity all[11];
     memcpy(all, want, sizeof(want));
     all[6] = again;
-    read_back(path, all, 7, 0);
+    all[7] = third;
+    all[8] = mark;
+    all[9] = fourth;
+    read_back(path, all, 10, 0);
+}
+
+/* KERNEL_RUN framing: kernels written back to back in runs that cross the run cap, the
+ * raw buffer's deflate, flushes, new names mid-run and other records in between all read
+ * back field by field, as KERNEL records in order. */
+static void test_kernel_runs_roundtrip(void **state)
+{
+    (void)state;
+    const char *path = tt_path(tt_dir, "runs.gz");
+    enum { N = 60000, NAMES = 700 };
+    static char names[NAMES][32];
+    struct gp_activity *want = calloc(N, sizeof(*want));
+    struct gp_event *ev = tt_event(0);
+    uint64_t clock = 5000000000ull, events = 0;
+    int fd;
+    assert_non_null(want);
+    for (int k = 0; k < NAMES; k++)
+        snprintf(names[k], sizeof(names[k]), "_Z6kernel%di", k);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t r = rng();
+        if (r % 50 == 0) { /* now and then a copy or a marker between kernels */
+            want[i] = random_activity(r % 100 ? GP_REC_MEMCPY : GP_REC_MARKER, &clock);
+            continue;
+        }
+        want[i] = random_activity(GP_REC_KERNEL, &clock);
+        /* mostly a loop over the names seen so far, new ones arriving all along */
+        want[i].name = names[(r >> 20) % 4 ? i % (1 + i * NAMES / N) : (r >> 24) % NAMES];
+        if ((r >> 30) % 4) { /* and mostly the same launch as last time */
+            want[i].grid[1] = want[i].grid[2] = want[i].block[1] = want[i].block[2] = 1;
+            want[i].grid[0] = 64;
+            want[i].block[0] = 256;
+            want[i].registers = 32;
+            want[i].static_smem = want[i].dynamic_smem = 0;
+            want[i].graph_id = 0;
+            want[i].graph_node = 0;
+            want[i].bytes = want[i].address = want[i].value = want[i].aux = 0;
+        }
+    }
+    struct gp_trace_writer *w = open_writer(path, &fd, NULL);
+    uint64_t raw0 = gp_trace_writer_raw_bytes(w);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(gp_trace_writer_activity(w, &want[i]), 0);
+        if (i % 7919 == 0)
+            assert_int_equal(gp_trace_writer_flush(w), 0);
+        if (i % 3001 == 0) {
+            ev->type = GP_REC_ALLOC;
+            ev->api = GP_API_CUDA_MALLOC;
+            ev->time_ns = 5000000000ull + 1000 * ++events;
+            assert_int_equal(gp_trace_writer_event(w, ev), 0);
+        }
+    }
+    /* more raw bytes than one deflate buffer (128 KiB) and many runs' worth (16 KiB) */
+    assert_true(gp_trace_writer_raw_bytes(w) - raw0 > 2 * 128 * 1024);
+    close_writer(w, fd);
+    read_back(path, want, N, events);
+    free(want);
+    free(ev);
 }
 
 /* Past the string cap names are lost (id 0) but every other field still decodes. */
@@ -333,28 +417,49 @@ static void test_corrupt(void **state)
 {
     (void)state;
     struct tt_buf p = {0};
-    tt_put_varint(&p, 0);
-    tt_put_varint(&p, 2); /* name id 1 (+1): no STRING defined */
-    tt_put_varint(&p, 0);
-    expect_corrupt(GP_REC_KERNEL, &p, "KERNEL record at offset");
-    expect_corrupt(GP_REC_KERNEL, &p, "undefined string id 1");
+    tt_put_varint(&p, 1); /* head: mask 0, a name follows */
+    tt_put_varint(&p, 1); /* name id 1: no STRING defined */
+    tt_put_varint(&p, 0); /* dstart */
+    expect_corrupt(GP_REC_KERNEL, &p, "KERNEL record at offset 34: undefined string id 1");
+    expect_corrupt(GP_REC_KERNEL_RUN, &p, "KERNEL record at offset 34: undefined string id 1");
     tt_buf_free(&p);
 
+    tt_put_varint(&p, 1); /* a name on a type without one */
     tt_put_varint(&p, 0);
-    tt_put_varint(&p, 0x2); /* device follows ... */
+    tt_put_varint(&p, 0);
+    expect_corrupt(GP_REC_MEMCPY, &p, "a name on a record type without one");
+    tt_buf_free(&p);
+
+    tt_put_varint(&p, 0x2 << 1); /* device follows ... */
+    tt_put_varint(&p, 0);
     expect_corrupt(GP_REC_MEMCPY, &p, "MEMCPY record at offset 34: payload too short");
     tt_buf_free(&p);
 
+    tt_put_varint(&p, 0x2 << 1);
     tt_put_varint(&p, 0);
-    tt_put_varint(&p, 0x2);
     tt_put_varint(&p, 1ull << 32); /* device beyond 32 bits */
     expect_corrupt(GP_REC_SYNC, &p, "value out of range");
     tt_buf_free(&p);
 
+    tt_put_varint(&p, 0x1 << 1);
     tt_put_varint(&p, 0);
-    tt_put_varint(&p, 0x1);
     tt_put_varint(&p, 256); /* kind beyond a byte */
     expect_corrupt(GP_REC_OVERHEAD, &p, "value out of range");
+    tt_buf_free(&p);
+
+    /* Runs: an empty one, a kernel cut short after a whole one, a later field (which a
+     * run cannot skip). */
+    expect_corrupt(GP_REC_KERNEL_RUN, &p, "KERNEL record at offset 34: payload too short");
+    tt_put_varint(&p, 0);
+    tt_put_varint(&p, 0);
+    tt_put_varint(&p, 0x10 << 1); /* the second kernel's duration is missing */
+    tt_put_varint(&p, 0);
+    expect_corrupt(GP_REC_KERNEL_RUN, &p, "KERNEL record at offset 34: payload too short");
+    tt_buf_free(&p);
+    tt_put_varint(&p, (1u << 20) << 1);
+    tt_put_varint(&p, 0);
+    tt_put_varint(&p, 5);
+    expect_corrupt(GP_REC_KERNEL_RUN, &p, "a field of a later version in a run");
     tt_buf_free(&p);
 
     for (int i = 0; i < 11; i++)
@@ -380,8 +485,8 @@ static void test_later_fields_skipped(void **state)
     const char *path = tt_path(tt_dir, "later.gz");
     struct tt_buf b = {0}, p = {0};
     tt_put_preamble(&b, 1);
+    tt_put_varint(&p, (0x2 | 0x10 | (1u << 20)) << 1); /* head: mask */
     tt_put_varint(&p, 2000 << 1); /* start 2000 */
-    tt_put_varint(&p, 0x2 | 0x10 | (1u << 20));
     tt_put_varint(&p, 3);        /* device 3 */
     tt_put_varint(&p, 50 << 1);  /* duration 50 */
     tt_put_varint(&p, 99999);    /* a later field */
@@ -445,7 +550,7 @@ static void test_training_loop_size(void **state)
     free(tt_read_file(path, &n));
     double per = (double)n / (KERNELS * STEPS);
     printf("# %d kernel records: %zu bytes, %.2f bytes/kernel\n", KERNELS * STEPS, n, per);
-    assert_true(per <= 6.0);
+    assert_true(per <= 5.0); /* issue 4: at most 6, aiming for 4 */
 }
 
 int main(void)
@@ -453,6 +558,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_type),
         cmocka_unit_test(test_prediction_by_name),
+        cmocka_unit_test(test_kernel_runs_roundtrip),
         cmocka_unit_test(test_names_past_the_cap),
         cmocka_unit_test(test_status_and_dropped),
         cmocka_unit_test(test_corrupt),
