@@ -456,6 +456,10 @@ static int run_start(struct gp_trace_reader *r, struct gp_trace_act *s, const ui
                      size_t whylen)
 {
     size_t n = (size_t)(end - p);
+    if (n == 0) { /* an empty run holds no kernel (and s->run may still be NULL) */
+        snprintf(why, whylen, "payload too short");
+        return -EBADMSG;
+    }
     if (n > s->run_cap) {
         uint8_t *b = realloc(s->run, n);
         if (!b) {
@@ -465,8 +469,7 @@ static int run_start(struct gp_trace_reader *r, struct gp_trace_act *s, const ui
         s->run = b;
         s->run_cap = n;
     }
-    if (n)
-        memcpy(s->run, p, n);
+    memcpy(s->run, p, n);
     s->run_p = s->run;
     s->run_end = s->run + n;
     s->run_off = off;
