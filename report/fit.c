@@ -1,7 +1,8 @@
 /* fit.c — the batch-size advisor behind `gpuprof-report fit`: reads one peak per trace
  * (with its batch size from the label's batch=N), fits peak = fixed + per_sample * batch by
  * least squares, says whether growth is linear, and finds the largest batch that fits in
- * the device's memory less a headroom (docs/views.md "Batch-size fit").
+ * the device's memory less a headroom and less the memory no fitted peak holds (the CUDA
+ * context, allocations outside PyTorch, other processes: docs/views.md "Batch-size fit").
  * Fractions (headroom, fragmentation) are whole units of 1/10000 and max_batch is computed
  * in integers from the rounded fixed and per-sample bytes, so the inequality the JSON states
  * holds exactly for the numbers it prints. */
@@ -115,13 +116,126 @@ static void safe_label(char *buf, size_t len, const char *label)
     free(s);
 }
 
+const char *gp_report_fit_context_name(int source)
+{
+    switch (source) {
+    case GP_FIT_CONTEXT_MEMINFO:
+        return "meminfo";
+    case GP_FIT_CONTEXT_ADAPTER:
+        return "adapter";
+    case GP_FIT_CONTEXT_OPTION:
+        return "option";
+    default:
+        return "default";
+    }
+}
+
+/* What one replay collects for the fit besides the peaks: the device memory in use that the
+ * process did not allocate (its CUDA context, and any other process present) at the first
+ * free/total answer, and the other processes NVML saw. */
+struct fit_watch {
+    uint64_t context;
+    int context_source;
+    uint64_t adapter_total[GP_REPORT_TORCH_DEVICES]; /* latest DEVICE_TOTAL stat, 0 = none */
+    uint64_t nvml_others;
+};
+
+static uint64_t own_device_bytes(const struct gp_report_model *m, int32_t device)
+{
+    /* memory of an unknown device is counted as this one's: the usual single-GPU case */
+    const struct gp_report_dev_mem *d =
+        &m->dev_mem[device < 0 ? 0 : device >= GP_REPORT_DEVICES ? GP_REPORT_DEVICES : device + 1];
+    return d->live + (device < 0 ? 0 : m->dev_mem[0].live);
+}
+
+/* total - free - what the process holds; 0 when the answer is malformed or the process
+ * holds more (an answer that crossed an allocation in another thread). */
+static void note_gap(struct fit_watch *w, const struct gp_report_model *m, int32_t device,
+                     uint64_t total, uint64_t free_b, int source)
+{
+    if (!total || free_b > total)
+        return;
+    uint64_t used = total - free_b, own = own_device_bytes(m, device);
+    w->context = used > own ? used - own : 0;
+    w->context_source = source;
+}
+
+static int watch_record(void *ctx, const struct gp_report_model *m, const struct gp_record *rec)
+{
+    struct fit_watch *w = ctx;
+    if (rec->type == GP_REC_MEMINFO && rec->api == GP_API_NVML_PROCESSES) {
+        if (rec->size > w->nvml_others)
+            w->nvml_others = rec->size;
+    } else if (w->context_source != GP_FIT_CONTEXT_DEFAULT) {
+        /* the first answer only: later ones may count other processes that came and went,
+         * and the first already sees the context (asking for it creates it) */
+        return 0;
+    } else if (rec->type == GP_REC_MEMINFO) {
+        note_gap(w, m, rec->device, rec->aux1, rec->size, GP_FIT_CONTEXT_MEMINFO);
+    } else if (rec->type == GP_REC_TORCH_STAT) {
+        unsigned d = rec->device < 0 ? 0
+                     : rec->device >= GP_REPORT_TORCH_DEVICES ? GP_REPORT_TORCH_DEVICES - 1
+                                                              : (unsigned)rec->device;
+        if (rec->api == GP_TSTAT_DEVICE_TOTAL)
+            w->adapter_total[d] = rec->size;
+        else if (rec->api == GP_TSTAT_DEVICE_FREE)
+            note_gap(w, m, rec->device, w->adapter_total[d], rec->size, GP_FIT_CONTEXT_ADAPTER);
+    }
+    return 0;
+}
+
+/* The analyses the fit reads (peaks, PyTorch's allocator) and the watch, in one replay. */
+static int load(struct gp_report *r, struct fit_watch *w, const char *path, char *err,
+                size_t errlen)
+{
+    memset(r, 0, sizeof(*r));
+    memset(w, 0, sizeof(*w));
+    err[0] = '\0';
+    int rc = gp_report_model_open(&r->model, path, err, errlen);
+    if (rc < 0)
+        goto out;
+    rc = gp_report_peak_attach(&r->peak, r->model, 1);
+    if (rc == 0)
+        rc = gp_report_torch_attach(&r->torch, r->model, 1, 0);
+    if (rc == 0) {
+        struct gp_report_observer obs = { .ctx = w, .record = watch_record };
+        rc = gp_report_model_observe(r->model, &obs);
+    }
+    if (rc == 0)
+        rc = gp_report_model_replay(r->model, err, errlen);
+out:
+    if (rc == -ENOMEM)
+        snprintf(err, errlen, "out of memory");
+    if (rc < 0)
+        gp_report_fini(r);
+    return rc;
+}
+
+/* Device memory the process held beyond PyTorch's segments: on each device, its peak less
+ * PyTorch's reserved peak. Neither peak depends on how the adapter's clock lines up with
+ * the shim's, and the difference lies between the non-PyTorch memory held at PyTorch's
+ * reserved peak and the most held at any moment. The largest over the devices. */
+static uint64_t non_torch(const struct gp_report *r)
+{
+    uint64_t most = 0;
+    for (unsigned d = 0; d < GP_REPORT_TORCH_DEVICES; d++) {
+        const struct gp_report_torch_dev *dv = &r->torch.dev[d];
+        if (!dv->used)
+            continue;
+        uint64_t peak = r->model->dev_mem[d + 1].peak;
+        if (peak > dv->segments_peak && peak - dv->segments_peak > most)
+            most = peak - dv->segments_peak;
+    }
+    return most;
+}
+
 int gp_report_fit_add_trace(struct gp_report_fit *f, const char *path, uint64_t batch, char *err,
                             size_t errlen)
 {
     struct gp_report r;
-    struct gp_report_options opt = { .top = 1 };
+    struct fit_watch w;
     char why[512] = "", label[256];
-    int rc = gp_report_load(&r, path, &opt, why, sizeof(why));
+    int rc = load(&r, &w, path, why, sizeof(why));
     if (rc < 0) {
         snprintf(err, errlen, "%s: %s", path, why[0] ? why : "cannot read the trace");
         return rc;
@@ -151,6 +265,9 @@ int gp_report_fit_add_trace(struct gp_report_fit *f, const char *path, uint64_t 
         .reserved_peak = r.peak.bytes[GP_MEM_DEVICE],
         .device_total = r.model->device_total_bytes,
         .truncated = r.model->health.truncated,
+        .context_bytes = w.context,
+        .context_source = w.context_source,
+        .other_processes_bytes = w.nvml_others,
     };
     if (r.torch.present) {
         p.torch = 1;
@@ -166,6 +283,7 @@ int gp_report_fit_add_trace(struct gp_report_fit *f, const char *path, uint64_t 
         p.frag_reserved = r.torch.peak_reserved_bytes;
         if (r.torch.device_total_bytes)
             p.device_total = r.torch.device_total_bytes;
+        p.non_torch_bytes = non_torch(&r);
     }
     if ((p.torch ? p.allocated_peak : p.reserved_peak) == 0) {
         snprintf(err, errlen,
@@ -326,6 +444,44 @@ static uint64_t units_up(uint64_t part, uint64_t whole)
     return q * GP_REPORT_FIT_UNITS + (r * GP_REPORT_FIT_UNITS + whole - 1) / whole;
 }
 
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Each run's memory outside the fitted peak, and the largest of them: the batch has to fit
+ * next to it in every run's conditions. With reserved peaks the process's own allocations
+ * outside PyTorch are in the peak already, so only the context and other processes count. */
+static void gather_other(struct gp_report_fit *f, int all_torch)
+{
+    f->other_bytes = f->other_non_torch = f->other_context = f->other_processes = 0;
+    f->other_context_source = GP_FIT_CONTEXT_DEFAULT;
+    f->other_run = 0;
+    f->context_defaulted = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        struct gp_report_fit_point *p = &f->v[i];
+        uint64_t nt = all_torch ? p->non_torch_bytes : 0, ctx = p->context_bytes;
+        int src = p->context_source;
+        if (f->context_opt_given) {
+            ctx = f->context_opt;
+            src = GP_FIT_CONTEXT_OPTION;
+        } else if (src == GP_FIT_CONTEXT_DEFAULT || src == GP_FIT_CONTEXT_OPTION) {
+            ctx = GP_REPORT_FIT_CONTEXT_DEFAULT;
+            src = GP_FIT_CONTEXT_DEFAULT;
+            f->context_defaulted++;
+        }
+        p->other_bytes = add_sat(add_sat(nt, ctx), p->other_processes_bytes);
+        if (i == 0 || p->other_bytes > f->other_bytes) {
+            f->other_bytes = p->other_bytes;
+            f->other_non_torch = nt;
+            f->other_context = ctx;
+            f->other_processes = p->other_processes_bytes;
+            f->other_context_source = src;
+            f->other_run = i;
+        }
+    }
+}
+
 /* Peaks, fragmentation allowance and the device total of the runs. */
 static int gather(struct gp_report_fit *f, char *err, size_t errlen)
 {
@@ -366,8 +522,10 @@ static int gather(struct gp_report_fit *f, char *err, size_t errlen)
     uint32_t h = f->headroom_base + f->frag_units;
     f->headroom_units = h > GP_REPORT_FIT_UNITS ? GP_REPORT_FIT_UNITS : h;
     uint64_t keep = GP_REPORT_FIT_UNITS - f->headroom_units;
-    f->usable_bytes = f->device_total / GP_REPORT_FIT_UNITS * keep +
-                      f->device_total % GP_REPORT_FIT_UNITS * keep / GP_REPORT_FIT_UNITS;
+    f->kept_bytes = f->device_total / GP_REPORT_FIT_UNITS * keep +
+                    f->device_total % GP_REPORT_FIT_UNITS * keep / GP_REPORT_FIT_UNITS;
+    gather_other(f, all_torch);
+    f->usable_bytes = f->kept_bytes > f->other_bytes ? f->kept_bytes - f->other_bytes : 0;
     return 0;
 }
 

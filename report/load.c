@@ -49,6 +49,7 @@ int gp_report_load(struct gp_report *r, const char *path, const struct gp_report
     rc = gp_report_model_replay(r->model, err, errlen);
     if (rc < 0)
         goto out;
+    gp_report_tensor_resolve(r); /* layer 4 over layer 3, once every analysis has finished */
     rc = gp_report_symbolizer_new(&r->sym, r->model);
 out:
     if (rc == -ENOMEM && err && errlen)

@@ -86,6 +86,9 @@ static const char usage_text[] =
     "  --device-total BYTES\n"
     "                      the device's memory (e.g. 85899345920, 80GiB, 16G) when the\n"
     "                      traces do not say, or to plan for another GPU\n"
+    "  --context-bytes BYTES\n"
+    "                      device memory to keep for the CUDA context, replacing what the\n"
+    "                      traces measured (default where they did not: 500MiB); 0 = none\n"
     "  --quiet             no progress on stderr\n"
     "\n"
     "Exit status: 0 success, 1 unreadable or invalid trace or failed output, 2 usage error.\n";
@@ -413,13 +416,14 @@ static int run_multi(const struct cli *cli, char **paths, size_t n)
 /* ---- gpuprof-report fit ------------------------------------------------------------ */
 static int run_fit(int argc, char **argv)
 {
-    enum { F_JSON = 1000, F_PLOT, F_BATCH, F_HEADROOM, F_TOTAL, F_QUIET, F_HELP };
+    enum { F_JSON = 1000, F_PLOT, F_BATCH, F_HEADROOM, F_TOTAL, F_CONTEXT, F_QUIET, F_HELP };
     static const struct option longopts[] = {
         { "json", no_argument, NULL, F_JSON },
         { "plot", required_argument, NULL, F_PLOT },
         { "batch", required_argument, NULL, F_BATCH },
         { "headroom", required_argument, NULL, F_HEADROOM },
         { "device-total", required_argument, NULL, F_TOTAL },
+        { "context-bytes", required_argument, NULL, F_CONTEXT },
         { "quiet", no_argument, NULL, F_QUIET },
         { "help", no_argument, NULL, F_HELP },
         { NULL, 0, NULL, 0 },
@@ -463,6 +467,14 @@ static int run_fit(int argc, char **argv)
             fit.device_total_opt = gp_report_fit_parse_bytes(optarg);
             if (!fit.device_total_opt)
                 status = usage_error("--device-total needs bytes (e.g. 85899345920 or 80GiB), "
+                                     "not", optarg);
+            break;
+        case F_CONTEXT:
+            /* 0 is a valid answer here ("no context"), unlike for --device-total */
+            fit.context_opt = gp_report_fit_parse_bytes(optarg);
+            fit.context_opt_given = 1;
+            if (!fit.context_opt && strcmp(optarg, "0") != 0)
+                status = usage_error("--context-bytes needs bytes (e.g. 524288000 or 500MiB), "
                                      "not", optarg);
             break;
         case F_QUIET:

@@ -658,7 +658,10 @@ const char *gp_report_tc_class_name(unsigned cls); /* "allowed", ..., "unknown" 
 /* A kernel one call site launched (joined through the external correlation id). */
 struct gp_report_tc_site_kernel {
     uint32_t name_id;
-    unsigned cls; /* enum gp_report_kclass of its name */
+    unsigned cls;      /* enum gp_report_kclass: the final one (machine code, else name) */
+    unsigned name_cls; /* what its name says (layer 3) */
+    const char *layer; /* "kernel name" or "machine code" */
+    const char *mc;    /* the cubin verdict ("tensor (HMMA x 64)") when layer 4 decided */
     uint64_t calls, time_ns;
 };
 #define GP_REPORT_TC_SITE_KERNELS 8
@@ -676,12 +679,13 @@ struct gp_report_tc_site { /* one call site (stack) + API + layer-1 verdict */
     size_t nkernels;
     uint64_t other_calls, other_ns;   /* kernels beyond GP_REPORT_TC_SITE_KERNELS names */
     uint64_t gpu_time_ns, kernel_calls; /* all its kernels */
-    uint64_t kc_ns[GP_KC_CLASSES_N];  /* its kernels' time by name class */
+    uint64_t kc_ns[GP_KC_CLASSES_N];  /* its kernels' time by final class (layer 4, else 3) */
     double flops_timed;                /* FLOPs of its calls that had kernels attributed */
     /* after finish: the final verdict */
     unsigned ran;            /* enum gp_report_kclass: what its kernels ran on (by time) */
-    const char *final_layer; /* "kernel name" when its kernels decided, else verdict.layer */
-    char why[320];           /* the final verdict in words */
+    const char *final_layer; /* "machine code" or "kernel name" when its kernels decided
+                              * (the layer of the kernel named in why), else verdict.layer */
+    char why[512];           /* the final verdict in words */
     double tflops;           /* flops_timed / gpu_time_ns, 0 when no kernel time */
 };
 struct gp_report_tc_total {
@@ -742,10 +746,14 @@ int gp_report_sass_count(const char *cubin_path, const char *tool, struct gp_rep
                          char *err, size_t errlen);
 void gp_report_sass_fini(struct gp_report_sass *s);
 
-/* Layer 3 over a trace: GPU time of each distinct kernel by its name's class. */
+/* Layers 3 and 4 over a trace: GPU time of each distinct kernel by its class: the class of
+ * its machine code when a saved cubin decides (gp_report_cubins_verdict), else its name's. */
 struct gp_report_tc_kernel {
     uint32_t name_id; /* string id in the trace (the view resolves it) */
-    struct gp_report_kverdict verdict;
+    struct gp_report_kverdict verdict; /* layer 3: what the name table says */
+    unsigned cls;       /* enum gp_report_kclass: the final class */
+    const char *layer;  /* "machine code" or "kernel name": which decided cls */
+    const char *mc;     /* the cubin verdict text when layer 4 decided, else NULL */
     uint64_t calls, time_ns;
 };
 #define GP_REPORT_TC_TEXT_KERNELS 10 /* kernels listed per class in the text view */
@@ -762,14 +770,17 @@ struct gp_report_tensor {
     /* layer 3, from KERNEL records */
     struct gp_report_tc_kernel *kernels; /* replay: by name id; after finish: by time */
     size_t nkernels, kernels_cap;        /* after finish: distinct kernels */
-    uint64_t kernel_calls[GP_KC_CLASSES], kernel_ns[GP_KC_CLASSES];
+    uint64_t kernel_calls[GP_KC_CLASSES], kernel_ns[GP_KC_CLASSES]; /* by final class */
+    uint64_t mc_kernels;                 /* distinct kernels whose class layer 4 decided */
+    int resolved;                        /* gp_report_tensor_resolve has run */
     /* The headline: from the kernels attributed to library calls (external correlation)
-     * when there are any, else by name alone (name_* below). */
-    uint64_t gemm_time_ns; /* attributed: all their time; by name: tensor + cuda-core */
+     * when there are any, else from every kernel by its final class. */
+    uint64_t gemm_time_ns; /* attributed: all their time; else tensor + cuda-core kernels */
     uint64_t tc_time_ns;   /* of which on Tensor Core kernels */
     double tc_fraction;    /* tc_time_ns / gemm_time_ns; 0 when gemm_time_ns is 0 */
     int attributed;        /* 1: the headline comes from attributed kernels */
-    uint64_t name_gemm_time_ns, name_tc_time_ns; /* by kernel name alone, every kernel */
+    uint64_t name_gemm_time_ns, name_tc_time_ns; /* by kernel name alone (layer 3), every
+                                                  * kernel, whatever layer 4 says */
     double name_tc_fraction;
     /* the join: LIBCALL ext id -> EXT_CORR (correlation) -> KERNEL, in any record order */
     struct gp_report_tc_join *join;   /* replay only */
@@ -780,6 +791,24 @@ struct gp_report_tensor {
 #define GP_REPORT_TC_MAX_PENDING (1u << 20) /* entries per join map */
 int gp_report_tensor_attach(struct gp_report_tensor *t, struct gp_report_model *m);
 void gp_report_tensor_fini(struct gp_report_tensor *t);
+struct gp_report;
+/* Layer 4 decides before layer 3: once the replay is over (both this analysis and
+ * analysis_cubins.c finished), every kernel, each site's kernels and verdict and the
+ * headline totals take the class of the kernel's machine code where a saved cubin gives one
+ * other than unknown. Idempotent; every view of the Tensor Core answer calls it first. */
+void gp_report_tensor_resolve(struct gp_report *r);
+
+/* "tensor_join.c": LIBCALL ext id -> EXT_CORR (correlation id) -> KERNEL, in any record
+ * order, in bounded maps; kernels are attributed to the site of the call that launched
+ * them (sites[].kernels, kc_ns, gpu_time_ns, flops_timed). */
+int gp_report_tc_join_libcall(struct gp_report_tensor *t, uint64_t ext, size_t site, double flops);
+int gp_report_tc_join_ext_corr(struct gp_report_tensor *t, uint32_t corr, uint64_t ext);
+int gp_report_tc_join_kernel(struct gp_report_tensor *t, uint32_t corr, uint32_t name_id,
+                             uint64_t ns);
+void gp_report_tc_join_free(struct gp_report_tensor *t);
+/* A site's final verdict (ran, final_layer, why) from its kernels' classes (kc_ns), else
+ * what was asked; names come from the trace's strings. */
+void gp_report_tc_site_verdict(const struct gp_report_model *m, struct gp_report_tc_site *s);
 
 /* ---- "analysis_cubins.c": layer 4 over a trace (CUBIN records, GPUPROF_CUBINS=1) ------- */
 /* During the replay each saved cubin is written, chunk by chunk, to a private temporary
@@ -800,7 +829,6 @@ struct gp_report_cubin_kernel { /* a kernel that ran and was found in a cubin */
     uint32_t cubins;   /* distinct cubins holding a function of that name */
     uint64_t calls, time_ns;
 };
-#define GP_REPORT_CUBINS_TEXT_KERNELS 20 /* kernels listed in the text view */
 struct gp_report_cubins {
     int status;           /* enum gp_report_cubins_status */
     char why[512];        /* FAILED, NO_TOOL: one line */
@@ -847,6 +875,30 @@ int gp_report_view_json_cubins(struct gp_report_json *j, struct gp_report *r);
  * (null without it): status, reason, fix, scope, chip, device, metrics, tensor_work_seen. */
 int gp_report_view_text_counters(FILE *f, struct gp_report *r);
 int gp_report_view_json_counters(struct gp_report_json *j, struct gp_report *r);
+/* Layer 5 for the headline: the counters' values as one number. */
+struct gp_report_tc_counters {
+    int seen;          /* 1 some value above 0, 0 all zero */
+    int has_pct;       /* pct is a "% of active SM cycles" metric */
+    double pct;        /* the tensor pipe's busy share: every MMA kind, else the larger of HMMA, GMMA */
+    const char *what;  /* static: "every MMA kind", "HMMA", "GMMA" */
+    int has_inst;
+    double inst;       /* Tensor Core warp instructions executed */
+};
+/* 1 with *out filled when the run collected counter values, else 0. */
+int gp_report_counters_tensor(const struct gp_report *r, struct gp_report_tc_counters *out);
+/* How to get permission to read the counters (one line, for status no_permission). */
+const char *gp_report_counters_fix(void);
+
+/* "view_tensor.c": the one-line answer at the top of the Tensor Cores section (text and
+ * HTML alike): the share of matrix-product GPU time on Tensor Cores by the final kernel
+ * verdicts (layer 4, else 3), the hardware counters' number when collected (layer 5), and
+ * a plain sentence when the counters contradict the kernels. */
+struct gp_report_tc_answer {
+    int have;                /* 0: no GEMM/conv kernel time, nothing to answer */
+    char headline[768];      /* "Tensor Cores: 29% of matrix-product GPU time (...); ..." */
+    char contradiction[512]; /* "" unless layer 5 disagrees with the kernels */
+};
+void gp_report_tensor_answer(struct gp_report *r, struct gp_report_tc_answer *a);
 
 /* ---- "analysis_torch.c": PyTorch's caching allocator (TORCH, TORCH_STAT records) ---- */
 /* Allocated = bytes in blocks PyTorch handed to tensors (ALLOC until FREE_REQUESTED),
@@ -1040,12 +1092,35 @@ struct gp_report_fit_point {
     uint64_t device_total;   /* 0 = unknown */
     int torch;               /* the adapter ran */
     int truncated;
+    /* Device memory the batch competes with that no peak above holds (see gp_report_fit
+     * .other_bytes): */
+    uint64_t non_torch_bytes; /* the process's device peak - PyTorch's reserved peak, on the
+                               * device where that is largest (torch only) */
+    uint64_t context_bytes;   /* total - free - the process's allocations, at the first
+                               * cudaMemGetInfo answer (else the adapter's start statistics) */
+    int context_source;       /* enum gp_report_fit_context: how context_bytes was had */
+    uint64_t other_processes_bytes; /* largest figure NVML gave for other processes, 0 = none */
+    uint64_t other_bytes;     /* set by gp_report_fit_solve: what is subtracted for this run */
 };
+
+/* Where a run's context figure comes from. DEFAULT: not measured, the fit allows
+ * GP_REPORT_FIT_CONTEXT_DEFAULT (or --context-bytes); OPTION: --context-bytes replaced it. */
+enum gp_report_fit_context {
+    GP_FIT_CONTEXT_DEFAULT = 0,
+    GP_FIT_CONTEXT_MEMINFO = 1,
+    GP_FIT_CONTEXT_ADAPTER = 2,
+    GP_FIT_CONTEXT_OPTION = 3,
+};
+/* "meminfo", "adapter", "default", "option" */
+const char *gp_report_fit_context_name(int source);
 
 /* Fractions are kept in units of 1/10000 so the stated inequality holds exactly. */
 #define GP_REPORT_FIT_UNITS 10000u
 #define GP_REPORT_FIT_HEADROOM_DEFAULT 500u /* 5% */
 #define GP_REPORT_FIT_MAX_BATCH_INPUT 1000000000u
+/* Allowed for the CUDA context (and whatever else holds device memory at start) when no
+ * trace measured it: contexts take about 300-600 MiB on current GPUs and drivers. */
+#define GP_REPORT_FIT_CONTEXT_DEFAULT (UINT64_C(500) << 20)
 
 struct gp_report_fit {
     struct gp_report_fit_point *v;
@@ -1053,6 +1128,8 @@ struct gp_report_fit {
     /* settings (before gp_report_fit_solve) */
     uint64_t device_total_opt; /* --device-total, 0 = from the traces */
     uint32_t headroom_base;    /* --headroom in 1/10000 (init: 5%) */
+    int context_opt_given;     /* --context-bytes was given: context_opt replaces every run's */
+    uint64_t context_opt;
     /* results */
     int source;                /* enum gp_report_fit_source, the same for every point */
     size_t ndistinct;          /* distinct batch sizes */
@@ -1069,7 +1146,15 @@ struct gp_report_fit {
     uint32_t headroom_units;   /* headroom_base + frag_units, at most GP_REPORT_FIT_UNITS */
     uint64_t device_total;     /* the one used */
     int totals_differ;         /* runs saw different device totals (the smallest is used) */
-    uint64_t usable_bytes;     /* floor(device_total * (1 - headroom)) */
+    uint64_t kept_bytes;       /* floor(device_total * (1 - headroom)) */
+    /* The largest of the runs' non-PyTorch + context + other-process memory, and its parts
+     * (those of the run it comes from, other_run). non_torch is 0 for reserved peaks: the
+     * process's own allocations outside PyTorch are in them already. */
+    uint64_t other_bytes, other_non_torch, other_context, other_processes;
+    int other_context_source;  /* enum gp_report_fit_context */
+    size_t other_run;
+    size_t context_defaulted;  /* runs whose context was not measured (default allowance) */
+    uint64_t usable_bytes;     /* kept_bytes - other_bytes, never below 0 */
     int have_max;              /* per_sample_bytes > 0: max_batch is meaningful */
     uint64_t max_batch;        /* largest b with fixed + per_sample * b <= usable (0 = none) */
 };

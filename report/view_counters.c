@@ -1,6 +1,7 @@
 /* view_counters.c — Tensor Cores, layer 5: what the GPU's own performance counters said over
  * the run (GPUPROF_COUNTERS=1, cupti/counters.c), from the trace's "counters.*" INFO records
- * (docs/tensor-cores.md). Printed after the layer-4 section; the JSON object is
+ * (docs/tensor-cores.md); gp_report_counters_tensor gives the Tensor Cores headline its
+ * number (view_tensor.c). Printed after the layer-4 section; the JSON object is
  * "tensor_counters" (null when the run did not ask for counters). Every string comes from
  * the trace and is printed escaped. */
 #include <errno.h>
@@ -32,6 +33,11 @@ static const char gp_counters_fix[] =
     "(e.g. nvidia-profiling.conf), then reload the nvidia kernel module or reboot; Nsight "
     "Compute needs the same";
 
+const char *gp_report_counters_fix(void)
+{
+    return gp_counters_fix;
+}
+
 static const char *info(const struct gp_report *r, const char *key)
 {
     return gp_report_model_info(r->model, key);
@@ -49,6 +55,41 @@ static int tensor_work_seen(const struct gp_report *r)
         seen = seen == 1 || (isfinite(v) && v > 0) ? 1 : 0;
     }
     return seen;
+}
+
+int gp_report_counters_tensor(const struct gp_report *r, struct gp_report_tc_counters *out)
+{
+    static const struct {
+        const char *name, *what;
+    } pct[] = {{"sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active", "every MMA kind"},
+               {"sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active", "HMMA"},
+               {"sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active", "GMMA"}};
+    const char *status = info(r, "counters.status");
+    int seen = tensor_work_seen(r);
+    memset(out, 0, sizeof *out);
+    if (!status || strcmp(status, "collected") != 0 || seen < 0)
+        return 0;
+    out->seen = seen;
+    /* the whole pipe when the chip has it; else the busier of its two kinds (a lower bound) */
+    for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++) {
+        char key[160];
+        snprintf(key, sizeof key, GP_COUNTERS_METRIC "%s", pct[i].name);
+        const char *v = info(r, key);
+        double d = v ? strtod(v, NULL) : NAN;
+        if (!isfinite(d))
+            continue;
+        if (!out->has_pct || (out->what != pct[0].what && d > out->pct)) {
+            out->has_pct = 1;
+            out->pct = d;
+            out->what = pct[i].what;
+        }
+    }
+    const char *inst = info(r, GP_COUNTERS_METRIC "sm__inst_executed_pipe_tensor.sum");
+    if (inst && isfinite(strtod(inst, NULL))) {
+        out->has_inst = 1;
+        out->inst = strtod(inst, NULL);
+    }
+    return 1;
 }
 
 static void text_metric(FILE *f, const char *name, const char *value)

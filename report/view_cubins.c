@@ -1,8 +1,9 @@
 /* view_cubins.c — the layer-4 part of the Tensor Core answer in the text and JSON views:
  * what the trace's cubins (GPUPROF_CUBINS=1) say about each kernel that ran, from the
  * count of Tensor Core and FMA instructions in its machine code (analysis_cubins.c,
- * docs/tensor-cores.md). Printed as a section of its own after the Tensor Cores section;
- * nothing in text and null in JSON when the trace has no CUBIN record. */
+ * docs/tensor-cores.md). The text section has the counts only: the verdict of each kernel is
+ * printed in the Tensor Cores section (view_tensor.c), where it overrides the kernel's name;
+ * the JSON object lists them all. Nothing in text and null in JSON without CUBIN records. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -46,7 +47,6 @@ static void text_counts(FILE *f, const struct gp_report_cubins *c)
 int gp_report_view_text_cubins(FILE *f, struct gp_report *r)
 {
     const struct gp_report_cubins *c = r->cubins;
-    char a[32];
     if (!c || c->status == GP_CUBINS_ABSENT)
         return 0;
     fprintf(f, "\nTensor Cores (layer 4: the kernels' machine code)\n");
@@ -69,20 +69,16 @@ int gp_report_view_text_cubins(FILE *f, struct gp_report *r)
     }
     fprintf(f, "  kernels that ran: %llu, found in the cubins: %zu\n",
             (unsigned long long)c->kernel_names, c->nkernels);
-    for (size_t i = 0; i < c->nkernels && i < GP_REPORT_CUBINS_TEXT_KERNELS; i++) {
-        const struct gp_report_cubin_kernel *k = &c->kernels[i];
-        const char *raw = kernel_raw(r, k->name_id);
-        char *dm = gp_report_demangle(raw);
-        fprintf(f, "    %-9s %s, %llu call%s  ", gp_report_kclass_name(k->cls),
-                gp_report_fmt_secs(a, sizeof a, k->time_ns), (unsigned long long)k->calls,
-                k->calls == 1 ? "" : "s");
-        gp_report_fputs_safe(f, dm ? dm : raw);
-        free(dm);
-        fprintf(f, "\n      why (layer machine code): %s\n", k->verdict);
-    }
-    if (c->nkernels > GP_REPORT_CUBINS_TEXT_KERNELS)
-        fprintf(f, "    ... %zu more (--json lists them all)\n",
-                c->nkernels - GP_REPORT_CUBINS_TEXT_KERNELS);
+    /* each kernel's verdict is shown once, in the Tensor Cores section (view_tensor.c), where
+     * it decides before the kernel's name */
+    gp_report_tensor_resolve(r);
+    if (r->tensor.mc_kernels)
+        fprintf(f, "  the machine code decided %llu kernel%s: see the Tensor Cores section above "
+                   "(--json lists every kernel found under \"cubins\")\n",
+                (unsigned long long)r->tensor.mc_kernels, r->tensor.mc_kernels == 1 ? "" : "s");
+    else if (c->nkernels)
+        fprintf(f, "  no kernel's class is decided by its machine code (no MMA or FMA "
+                   "instruction, or cubins that disagree); --json lists them under \"cubins\"\n");
     return ferror(f) ? -EIO : 0;
 }
 

@@ -151,6 +151,43 @@ static void text_linearity(FILE *o, const struct gp_report_fit *f)
             f->nonlinear_quadratic > 0 ? "optimistic (try it before relying on it)" : "cautious");
 }
 
+static const char *context_how(int source)
+{
+    switch (source) {
+    case GP_FIT_CONTEXT_MEMINFO:
+        return "(device total - free - this process's allocations, at its first cudaMemGetInfo)";
+    case GP_FIT_CONTEXT_ADAPTER:
+        return "(device total - free - this process's allocations, from PyTorch's statistics)";
+    case GP_FIT_CONTEXT_OPTION:
+        return "(given with --context-bytes)";
+    default:
+        return "(not measured: the trace has no cudaMemGetInfo answer, so this is the default "
+               "allowance; set it with --context-bytes)";
+    }
+}
+
+/* The memory the batch competes with that no fitted peak holds, in one statement. */
+static void text_other(FILE *o, const struct gp_report_fit *f)
+{
+    char a[48], b[48], c[48], d[48], e[48], nt[160] = "", others[96] = "";
+    if (f->source == GP_FIT_ALLOCATED)
+        snprintf(nt, sizeof(nt), "%s outside PyTorch's allocator (the process's device peak - "
+                 "PyTorch's reserved peak) + ",
+                 gp_report_fmt_bytes(c, sizeof(c), f->other_non_torch));
+    if (f->other_processes)
+        snprintf(others, sizeof(others), " + %s held by other processes (NVML)",
+                 gp_report_fmt_bytes(e, sizeof(e), f->other_processes));
+    say(o, "Other memory:", "%s also kept free, leaving %s usable: the most any run (batch %"
+        PRIu64 ") held beside its peak = %s%s CUDA context and other memory on the device %s%s.%s",
+        gp_report_fmt_bytes(a, sizeof(a), f->other_bytes),
+        gp_report_fmt_bytes(b, sizeof(b), f->usable_bytes), f->v[f->other_run].batch, nt,
+        gp_report_fmt_bytes(d, sizeof(d), f->other_context), context_how(f->other_context_source),
+        others,
+        f->source == GP_FIT_RESERVED ? " The process's own allocations outside PyTorch are in its "
+                                       "reserved peak already."
+                                     : "");
+}
+
 static void text_limit(FILE *o, const struct gp_report_fit *f)
 {
     char a[48], b[48], c[48], d[48];
@@ -161,13 +198,14 @@ static void text_limit(FILE *o, const struct gp_report_fit *f)
             : "");
     if (f->frag_units)
         fmt_pct(c, sizeof(c), f->frag_units);
-    say(o, "Headroom:", "%s kept free (%s asked%s%s%s), leaving %s usable.",
+    say(o, "Headroom:", "%s kept free (%s asked%s%s%s), leaving %s.",
         fmt_pct(a, sizeof(a), f->headroom_units), fmt_pct(b, sizeof(b), f->headroom_base),
         f->frag_units ? " + " : "; no fragmentation allowance", f->frag_units ? c : "",
         f->frag_units ? " for the fragmentation seen: PyTorch's reserved but unallocated memory "
                         "next to its allocated peak, as a share of its reserved peak"
                       : "",
-        gp_report_fmt_bytes(d, sizeof(d), f->usable_bytes));
+        gp_report_fmt_bytes(d, sizeof(d), f->kept_bytes));
+    text_other(o, f);
     if (!f->have_max) {
         say(o, "Largest batch:", "cannot say: peak memory does not grow with the batch size in "
             "these runs (%s per sample). Check the batch sizes (labels or --batch) and that the "
@@ -183,14 +221,11 @@ static void text_limit(FILE *o, const struct gp_report_fit *f)
     }
     uint64_t next = need_for(f, f->max_batch + 1);
     say(o, "Largest batch:", "%" PRIu64 ": fixed + per sample x %" PRIu64 " = %s of the %s "
-        "usable; batch %" PRIu64 " would need %s, %s too much.%s",
+        "usable; batch %" PRIu64 " would need %s, %s too much.",
         f->max_batch, f->max_batch, gp_report_fmt_bytes(a, sizeof(a), need_for(f, f->max_batch)),
         gp_report_fmt_bytes(b, sizeof(b), f->usable_bytes), f->max_batch + 1,
         gp_report_fmt_bytes(c, sizeof(c), next),
-        gp_report_fmt_bytes(d, sizeof(d), next - f->usable_bytes),
-        f->source == GP_FIT_ALLOCATED ? " Memory outside PyTorch (CUDA context, cuBLAS, NCCL) "
-                                        "is not in the allocated peak: the headroom must cover it."
-                                      : "");
+        gp_report_fmt_bytes(d, sizeof(d), next - f->usable_bytes));
 }
 
 int gp_report_view_fit_text(FILE *o, const struct gp_report_fit *f)
@@ -228,6 +263,16 @@ int gp_report_view_fit_json(FILE *o, const struct gp_report_fit *f)
                           (double)f->headroom_units / (double)GP_REPORT_FIT_UNITS);
     gp_report_json_u64(&j, "device_total_bytes", f->device_total);
     gp_report_json_u64(&j, "residual_bytes", f->residual_bytes);
+    gp_report_json_u64(&j, "other_bytes", f->other_bytes);
+    gp_report_json_object_begin(&j, "other");
+    gp_report_json_u64(&j, "non_torch_bytes", f->other_non_torch);
+    gp_report_json_u64(&j, "context_bytes", f->other_context);
+    gp_report_json_u64(&j, "other_processes_bytes", f->other_processes);
+    gp_report_json_string(&j, "context_source",
+                          gp_report_fit_context_name(f->other_context_source));
+    gp_report_json_u64(&j, "batch", f->v[f->other_run].batch);
+    gp_report_json_object_end(&j);
+    gp_report_json_u64(&j, "usable_bytes", f->usable_bytes);
     gp_report_json_bool(&j, "linear", f->linear);
     gp_report_json_string(&j, "peak_source", source_name(f->source));
     gp_report_json_array_begin(&j, "points");
@@ -237,6 +282,7 @@ int gp_report_view_fit_json(FILE *o, const struct gp_report_fit *f)
         gp_report_json_u64(&j, "batch", f->v[i].batch);
         gp_report_json_u64(&j, "peak_bytes", f->v[i].peak_bytes);
         gp_report_json_string(&j, "source", source_name(f->source));
+        gp_report_json_u64(&j, "other_bytes", f->v[i].other_bytes);
         gp_report_json_object_end(&j);
     }
     gp_report_json_array_end(&j);
@@ -313,7 +359,7 @@ static int write_fit_script(int dirfd, const struct gp_report_fit *f, int svg, c
           "\\\n",
           s);
     fprintf(s, "  %.17g with lines dt 2 lw 2 lc rgb '#2ca02c' title 'usable (total less "
-               "headroom)', \\\n",
+               "headroom and other memory)', \\\n",
             (double)f->usable_bytes / div);
     fprintf(s, "  %.17g with lines dt 4 lw 1 lc rgb '#d62728' title 'device total'\n",
             (double)f->device_total / div);

@@ -45,7 +45,7 @@ static double line_at(const struct gp_report_fit *fit, double b)
 
 static void numbers(FILE *f, const struct gp_report_fit *fit)
 {
-    char a[48], b[48], c[48];
+    char a[48], b[48], c[48], d[48], e[48];
     fputs("<table class=\"kv fit\">\n", f);
     kv(f, "Peak used", "%s", fit->source == GP_FIT_ALLOCATED
                                  ? "PyTorch's allocated peak (bytes in live tensors) of each run"
@@ -61,7 +61,22 @@ static void numbers(FILE *f, const struct gp_report_fit *fit)
     kv(f, "Headroom", "%u.%02u%% (%u.%02u%% asked + %u.%02u%% fragmentation), leaving %s usable",
        fit->headroom_units / 100, fit->headroom_units % 100, fit->headroom_base / 100,
        fit->headroom_base % 100, fit->frag_units / 100, fit->frag_units % 100,
-       gp_report_fmt_bytes(b, sizeof b, fit->usable_bytes));
+       gp_report_fmt_bytes(b, sizeof b, fit->kept_bytes));
+    static const char *const ctx_how[] = {
+        [GP_FIT_CONTEXT_DEFAULT] = "not measured: the default allowance",
+        [GP_FIT_CONTEXT_MEMINFO] = "measured by cudaMemGetInfo",
+        [GP_FIT_CONTEXT_ADAPTER] = "from PyTorch's statistics",
+        [GP_FIT_CONTEXT_OPTION] = "given with --context-bytes",
+    };
+    unsigned src = (unsigned)fit->other_context_source;
+    kv(f, "Other memory", "%s (%s outside PyTorch + %s CUDA context, %s + %s other processes; the "
+       "most of the runs), leaving %s usable",
+       gp_report_fmt_bytes(a, sizeof a, fit->other_bytes),
+       gp_report_fmt_bytes(b, sizeof b, fit->other_non_torch),
+       gp_report_fmt_bytes(c, sizeof c, fit->other_context),
+       ctx_how[src < sizeof ctx_how / sizeof ctx_how[0] ? src : GP_FIT_CONTEXT_DEFAULT],
+       gp_report_fmt_bytes(d, sizeof d, fit->other_processes),
+       gp_report_fmt_bytes(e, sizeof e, fit->usable_bytes));
     if (!fit->have_max)
         kv(f, "Largest batch", "%s", "cannot say: peak memory does not grow with the batch size");
     else if (fit->max_batch == 0)
@@ -128,8 +143,8 @@ static void plot(FILE *f, const struct gp_report_fit *fit)
                "stroke-dasharray=\"2 3\"><title>device total</title></line>\n", FIT_L, FIT_L + pw,
             FY((double)fit->device_total), FY((double)fit->device_total));
     fprintf(f, "<line class=\"usable\" x1=\"%d\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#2ca02c\" "
-               "stroke-dasharray=\"6 4\" stroke-width=\"2\"><title>usable (total less headroom)"
-               "</title></line>\n", FIT_L, FIT_L + pw, FY((double)fit->usable_bytes),
+               "stroke-dasharray=\"6 4\" stroke-width=\"2\"><title>usable (total less headroom "
+               "and other memory)</title></line>\n", FIT_L, FIT_L + pw, FY((double)fit->usable_bytes),
             FY((double)fit->usable_bytes));
     /* the line, cut where it leaves the plot */
     fprintf(f, "<polyline class=\"fitline\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",

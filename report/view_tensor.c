@@ -1,11 +1,15 @@
-/* view_tensor.c — the "Tensor Cores" section of the text and JSON views: layer-1 verdicts
- * per call site (analysis_tensor.c), with counts, FLOPs, the layer that decided and why,
- * and layer 3: GPU time on Tensor Core vs CUDA-core kernels by the kernel-name table.
+/* view_tensor.c — the "Tensor Cores" section of the text and JSON views: the one-line answer
+ * first (final kernel classes, the hardware counters' number, a contradiction between them),
+ * layer-1 verdicts per call site (analysis_tensor.c), with counts, FLOPs, the layer that
+ * decided and why, and GPU time on Tensor Core vs CUDA-core kernels by their class (layer 4,
+ * the machine code, where a cubin decides; else layer 3, the kernel-name table).
  * The text section appears only when the trace has library calls or GEMM/conv kernels the
  * table knows; the JSON object is always there (docs/json-schema.md, "tensor_cores";
  * docs/tensor-cores.md). Frames inside libgpuprof.so (the hook itself) are left out of the
  * stacks shown. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,26 +51,129 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-/* Layer 3: GPU time by kernel-name class, and the longest kernels of each known class. */
-static void text_kernels(FILE *f, const struct gp_report *r)
+/* Appends to buf (NUL-terminated, len bytes) without overflowing. */
+static void add(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    va_list ap;
+    if (n + 1 >= len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, len - n, fmt, ap);
+    va_end(ap);
+}
+
+/* The answer first: "Tensor Cores: 93% of matrix-product GPU time (fp16 78%, tf32 15%); 7%
+ * on CUDA cores: 2 call sites, ...", from the final kernel classes (layer 4, else 3); then
+ * what the counters measured (layer 5) and, when they disagree, that they do. */
+void gp_report_tensor_answer(struct gp_report *r, struct gp_report_tc_answer *ans)
+{
+    struct gp_report_tensor *t = &r->tensor;
+    char *h = ans->headline;
+    size_t hl = sizeof ans->headline;
+    gp_report_tensor_resolve(r);
+    memset(ans, 0, sizeof *ans);
+    if (t->gemm_time_ns == 0)
+        return;
+    ans->have = 1;
+    uint64_t cc = t->gemm_time_ns - t->tc_time_ns, sites_cc = 0;
+    if (t->attributed) {
+        cc = 0;
+        for (size_t i = 0; i < t->nsites; i++) {
+            cc += t->sites[i].kc_ns[GP_KC_CUDA_CORE];
+            sites_cc += t->sites[i].ran == GP_KC_CUDA_CORE;
+        }
+    }
+    add(h, hl, "Tensor Cores: %.0f%% of matrix-product GPU time", 100.0 * t->tc_fraction);
+    const char *sep = " (";
+    for (size_t i = 0; t->attributed && i < t->nprec; i++) {
+        if (t->by_prec[i].tc_time_ns == 0)
+            continue;
+        add(h, hl, "%s%s %.0f%%", sep, t->by_prec[i].name,
+            pct(t->by_prec[i].tc_time_ns, t->gemm_time_ns));
+        sep = ", ";
+    }
+    add(h, hl, "%s; %.0f%% on CUDA cores", *sep == ',' ? ")" : "", pct(cc, t->gemm_time_ns));
+    if (sites_cc)
+        add(h, hl, ": %llu call site%s, listed below with why", (unsigned long long)sites_cc,
+            sites_cc == 1 ? "" : "s");
+    if (!t->attributed)
+        add(h, hl, " (every GEMM/conv kernel of the run; none tied to a library call)");
+
+    struct gp_report_tc_counters c;
+    if (!gp_report_counters_tensor(r, &c))
+        return;
+    if (c.has_pct) {
+        int whole = strcmp(c.what, "every MMA kind") == 0; /* else only one MMA kind's share */
+        add(h, hl, "; hardware counters: Tensor Core pipe busy %.4g%% of active SM cycles%s%s%s",
+            c.pct, whole ? "" : " (", whole ? "" : c.what, whole ? "" : ")");
+    } else if (c.has_inst)
+        add(h, hl, "; hardware counters: %.0f Tensor Core instructions", c.inst);
+    /* The counters measure what the pipe did; the kernels' classes say what their code
+     * could do. Over the whole run, one of them is wrong when they disagree. */
+    char a[32];
+    uint64_t run_tc = t->kernel_ns[GP_KC_TENSOR];
+    if (run_tc > 0 && c.seen == 0)
+        snprintf(ans->contradiction, sizeof ans->contradiction,
+                 "contradiction: the kernels say Tensor Cores (%s of GPU time in kernels classed "
+                 "Tensor Core), but the hardware counters saw no Tensor Core work in this run; the "
+                 "counters measure what the GPU did, so these kernels did not use Tensor Cores "
+                 "(unless they ran on another device than the counted one)",
+                 gp_report_fmt_secs(a, sizeof a, run_tc));
+    else if (run_tc == 0 && c.seen == 1)
+        snprintf(ans->contradiction, sizeof ans->contradiction,
+                 "contradiction: no kernel was classed Tensor Core, but the hardware counters saw "
+                 "Tensor Core work in this run; some kernel used Tensor Cores that neither its "
+                 "name nor its machine code showed (a kernel of unknown class, or no cubin saved)");
+}
+
+static void text_answer(FILE *f, struct gp_report *r)
+{
+    struct gp_report_tc_answer ans;
+    gp_report_tensor_answer(r, &ans);
+    if (!ans.have)
+        return;
+    fprintf(f, "  ");
+    gp_report_fputs_safe(f, ans.headline);
+    fputc('\n', f);
+    if (ans.contradiction[0])
+        fprintf(f, "  %s\n", ans.contradiction);
+}
+
+/* Layers 3 and 4: GPU time by kernel class, and the longest kernels of each known class
+ * with the layer that decided (the machine code when a cubin gives a class, else the name). */
+static void text_kernels(FILE *f, struct gp_report *r, int answer)
 {
     const struct gp_report_tensor *t = &r->tensor;
     char a[32], b[32], c[32];
     const uint64_t *ns = t->kernel_ns;
-    fprintf(f, "\nTensor Cores (layer 3: kernel names)\n");
+    uint64_t gemm = ns[GP_KC_TENSOR] + ns[GP_KC_CUDA_CORE];
+    if (t->mc_kernels)
+        fprintf(f, "\nTensor Cores by kernel (layer 4: machine code where a saved cubin has the "
+                   "kernel, else layer 3: its name)\n");
+    else
+        fprintf(f, "\nTensor Cores (layer 3: kernel names)\n");
+    if (answer)
+        text_answer(f, r);
     fprintf(f, "  GEMM/conv kernels: %s of GPU time, %.1f%% on Tensor Core kernels (%s), "
                "%.1f%% on CUDA-core kernels (%s)\n",
-            gp_report_fmt_secs(a, sizeof a, t->name_gemm_time_ns), 100.0 * t->name_tc_fraction,
-            gp_report_fmt_secs(b, sizeof b, ns[GP_KC_TENSOR]),
-            pct(ns[GP_KC_CUDA_CORE], t->name_gemm_time_ns),
+            gp_report_fmt_secs(a, sizeof a, gemm), pct(ns[GP_KC_TENSOR], gemm),
+            gp_report_fmt_secs(b, sizeof b, ns[GP_KC_TENSOR]), pct(ns[GP_KC_CUDA_CORE], gemm),
             gp_report_fmt_secs(c, sizeof c, ns[GP_KC_CUDA_CORE]));
-    fprintf(f, "  other kernels (not classified by name): %s\n",
+    fprintf(f, "  other kernels (not classified by %s): %s\n",
+            t->mc_kernels ? "name or machine code" : "name",
             gp_report_fmt_secs(a, sizeof a, ns[GP_KC_UNKNOWN]));
+    if (t->mc_kernels)
+        fprintf(f, "  by name alone (layer 3): %s of GEMM/conv kernels, %.1f%% on Tensor Core "
+                   "kernels; the machine code decided %llu kernel%s\n",
+                gp_report_fmt_secs(a, sizeof a, t->name_gemm_time_ns), 100.0 * t->name_tc_fraction,
+                (unsigned long long)t->mc_kernels, t->mc_kernels == 1 ? "" : "s");
     for (unsigned cls = GP_KC_TENSOR; cls <= GP_KC_CUDA_CORE; cls++) {
         size_t shown = 0;
         for (size_t i = 0; i < t->nkernels && shown < GP_REPORT_TC_TEXT_KERNELS; i++) {
             const struct gp_report_tc_kernel *k = &t->kernels[i];
-            if (k->verdict.cls != cls)
+            if (k->cls != cls)
                 continue;
             shown++;
             const char *raw = kernel_name(r, k->name_id);
@@ -76,43 +183,14 @@ static void text_kernels(FILE *f, const struct gp_report *r)
                     k->calls == 1 ? "" : "s");
             gp_report_fputs_safe(f, dm ? dm : raw);
             free(dm);
-            fprintf(f, "\n      why (layer kernel name): %s: %s\n", k->verdict.rule,
-                    k->verdict.reason);
+            if (k->mc)
+                fprintf(f, "\n      why (layer machine code): %s; its name says %s (%s)\n", k->mc,
+                        gp_report_kclass_name(k->verdict.cls), k->verdict.rule);
+            else
+                fprintf(f, "\n      why (layer kernel name): %s: %s\n", k->verdict.rule,
+                        k->verdict.reason);
         }
     }
-}
-
-/* The answer first, when library calls were tied to their kernels: "Tensor Cores: 93% of
- * matrix-product GPU time (fp16 78%, tf32 15%); 7% on CUDA cores: 2 call sites, ...". */
-static void text_headline(FILE *f, const struct gp_report_tensor *t)
-{
-    char a[32];
-    uint64_t cc = 0, sites_cc = 0;
-    for (size_t i = 0; i < t->nsites; i++) {
-        cc += t->sites[i].kc_ns[GP_KC_CUDA_CORE];
-        sites_cc += t->sites[i].ran == GP_KC_CUDA_CORE;
-    }
-    fprintf(f, "  Tensor Cores: %.0f%% of matrix-product GPU time", 100.0 * t->tc_fraction);
-    const char *sep = " (";
-    for (size_t i = 0; i < t->nprec; i++) {
-        if (t->by_prec[i].tc_time_ns == 0)
-            continue;
-        fprintf(f, "%s%s %.0f%%", sep, t->by_prec[i].name,
-                pct(t->by_prec[i].tc_time_ns, t->gemm_time_ns));
-        sep = ", ";
-    }
-    fprintf(f, "%s; %.0f%% on CUDA cores", *sep == ',' ? ")" : "", pct(cc, t->gemm_time_ns));
-    if (sites_cc)
-        fprintf(f, ": %llu call site%s, listed below with why", (unsigned long long)sites_cc,
-                sites_cc == 1 ? "" : "s");
-    fprintf(f, "\n  (%s of GPU time in %llu kernels launched by %llu library calls, tied to them "
-               "by external correlation id)\n",
-            gp_report_fmt_secs(a, sizeof a, t->gemm_time_ns),
-            (unsigned long long)t->attributed_kernels, (unsigned long long)t->ext_calls);
-    if (t->join_dropped)
-        fprintf(f, "  warning: %llu correlation entries dropped at the report's bound; some "
-                   "kernels are not attributed\n",
-                (unsigned long long)t->join_dropped);
 }
 
 /* A site's kernels: "fp16 cublasGemmEx: 120 calls, 2.1 ms GPU, 98.0 TFLOP/s, ran on ...". */
@@ -133,6 +211,9 @@ static void text_site_kernels(FILE *f, const struct gp_report *r, const struct g
                 gp_report_fmt_secs(a, sizeof a, k->time_ns), (unsigned long long)k->calls,
                 k->calls == 1 ? "" : "s");
         gp_report_fputs_safe(f, dm ? dm : raw);
+        if (k->mc)
+            fprintf(f, "  (machine code: %s; its name says %s)", k->mc,
+                    gp_report_kclass_name(k->name_cls));
         fputc('\n', f);
         free(dm);
     }
@@ -145,14 +226,25 @@ int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
 {
     const struct gp_report_tensor *t = &r->tensor;
     static struct gp_report_frame frames[GP_TRACE_MAX_FRAMES];
+    char a[32];
+    gp_report_tensor_resolve(r);
+    uint64_t kernel_gemm = t->kernel_ns[GP_KC_TENSOR] + t->kernel_ns[GP_KC_CUDA_CORE];
     if (t->calls == 0) {
-        if (t->name_gemm_time_ns)
-            text_kernels(f, r);
+        if (kernel_gemm)
+            text_kernels(f, r, 1);
         return ferror(f) ? -EIO : 0;
     }
     fprintf(f, "\nTensor Cores (layer 1: what each library call asked for)\n");
+    text_answer(f, r);
     if (t->attributed)
-        text_headline(f, t);
+        fprintf(f, "  (%s of GPU time in %llu kernels launched by %llu library calls, tied to "
+                   "them by external correlation id)\n",
+                gp_report_fmt_secs(a, sizeof a, t->gemm_time_ns),
+                (unsigned long long)t->attributed_kernels, (unsigned long long)t->ext_calls);
+    if (t->join_dropped)
+        fprintf(f, "  warning: %llu correlation entries dropped at the report's bound; some "
+                   "kernels are not attributed\n",
+                (unsigned long long)t->join_dropped);
     fprintf(f, "  %llu matrix-product and convolution call%s, %.0f FLOP\n", (unsigned long long)t->calls,
             t->calls == 1 ? "" : "s", t->flops);
     fprintf(f, "  verdicts:");
@@ -198,8 +290,8 @@ int gp_report_view_text_tensor(FILE *f, struct gp_report *r)
     if (t->sites_lost)
         fprintf(f, "  %llu calls beyond %d sites are counted above but not listed\n",
                 (unsigned long long)t->sites_lost, GP_REPORT_TC_MAX_SITES);
-    if (t->name_gemm_time_ns)
-        text_kernels(f, r);
+    if (kernel_gemm)
+        text_kernels(f, r, 0);
     return ferror(f) ? -EIO : 0;
 }
 
@@ -256,6 +348,9 @@ static void json_site_kernels(struct gp_report_json *j, const struct gp_report *
         gp_report_json_u64(j, "calls", k->calls);
         gp_report_json_u64(j, "time_ns", k->time_ns);
         gp_report_json_string(j, "verdict", gp_report_kclass_name(k->cls));
+        gp_report_json_string(j, "layer", k->layer ? k->layer : "kernel name");
+        gp_report_json_string(j, "machine_code", k->mc); /* null unless layer 4 decided */
+        gp_report_json_string(j, "name_verdict", gp_report_kclass_name(k->name_cls));
         gp_report_json_object_end(j);
         free(dm);
     }
@@ -291,7 +386,8 @@ static void json_kernels(struct gp_report_json *j, const struct gp_report *r)
         gp_report_json_null(j, "tc_fraction");
     gp_report_json_object_end(j);
     gp_report_json_object_begin(j, "kernels");
-    gp_report_json_string(j, "layer", "kernel name");
+    gp_report_json_string(j, "layer", t->mc_kernels ? "machine code, else kernel name" : "kernel name");
+    gp_report_json_u64(j, "machine_code_kernels", t->mc_kernels);
     gp_report_json_object_begin(j, "by_class");
     for (unsigned c = 0; c < GP_KC_CLASSES; c++) {
         gp_report_json_object_begin(j, gp_report_kclass_name(c));
@@ -303,17 +399,18 @@ static void json_kernels(struct gp_report_json *j, const struct gp_report *r)
     gp_report_json_array_begin(j, "list");
     for (size_t i = 0; i < t->nkernels; i++) {
         const struct gp_report_tc_kernel *k = &t->kernels[i];
-        if (k->verdict.cls == GP_KC_UNKNOWN)
+        if (k->cls == GP_KC_UNKNOWN)
             continue;
         const char *raw = kernel_name(r, k->name_id);
         char *dm = gp_report_demangle(raw);
         gp_report_json_object_begin(j, NULL);
         gp_report_json_string(j, "name", dm ? dm : raw);
         gp_report_json_string(j, "mangled", raw);
-        gp_report_json_string(j, "verdict", gp_report_kclass_name(k->verdict.cls));
-        gp_report_json_string(j, "layer", "kernel name");
-        gp_report_json_string(j, "rule", k->verdict.rule);
-        gp_report_json_string(j, "reason", k->verdict.reason);
+        gp_report_json_string(j, "verdict", gp_report_kclass_name(k->cls));
+        gp_report_json_string(j, "layer", k->layer);
+        gp_report_json_string(j, "rule", k->verdict.rule); /* the name table's, either way */
+        gp_report_json_string(j, "reason", k->mc ? k->mc : k->verdict.reason);
+        gp_report_json_string(j, "name_verdict", gp_report_kclass_name(k->verdict.cls));
         gp_report_json_u64(j, "calls", k->calls);
         gp_report_json_u64(j, "time_ns", k->time_ns);
         gp_report_json_object_end(j);
@@ -326,8 +423,12 @@ static void json_kernels(struct gp_report_json *j, const struct gp_report *r)
 int gp_report_view_json_tensor(struct gp_report_json *j, struct gp_report *r)
 {
     const struct gp_report_tensor *t = &r->tensor;
+    struct gp_report_tc_answer ans;
     int rc;
+    gp_report_tensor_answer(r, &ans); /* resolves layer 4 first */
     gp_report_json_object_begin(j, "tensor_cores");
+    gp_report_json_string(j, "headline", ans.have ? ans.headline : NULL);
+    gp_report_json_string(j, "contradiction", ans.contradiction[0] ? ans.contradiction : NULL);
     gp_report_json_u64(j, "calls", t->calls);
     json_flops(j, t->flops);
     gp_report_json_object_begin(j, "by_verdict");

@@ -4,7 +4,8 @@ WMMA tile; cc_kernels: one FFMA) on two devices through the fake libcupti's modu
 callback and launches their kernels (times at the top of cubin_kernels.c). Under the shim with
 GPUPROF_CUBINS=1 the trace must hold each cubin's bytes exactly once, the other device's loads
 as duplicates; the report must disassemble them and give every kernel its exact instruction
-counts. Also: GPUPROF_CUBINS=0 (the default) records nothing, GPUPROF_CUBINS_MAX stops saving
+counts, which decide the kernel's class before its name in the Tensor Cores section (layer 4
+before layer 3), while the layer-4 section keeps its counts only. Also: GPUPROF_CUBINS=0 (the default) records nothing, GPUPROF_CUBINS_MAX stops saving
 at its byte count, CUPTI refusing the callback costs one warning, a missing disassembler is one
 line, a hung one is killed after GPUPROF_SASS_TIMEOUT, the report's temporary directory is
 empty afterwards, and a corrupt CUBIN record fails the report cleanly.
@@ -256,16 +257,52 @@ equal([(k["mangled"], k["calls"], k["time_ns"], k["class"], k["verdict"], k["lay
        for k in c["kernels"]],
       [(n, calls, ns, cls, v, "machine code", 1) for n, calls, ns, cls, v in KERNELS],
       "verdicts: per kernel (relu_kernel is in no cubin)")
+# layer 4 decides before layer 3: every kernel in the Tensor Cores section with its machine
+# code's verdict (only tc_wmma_f16 has a name the table knows), the answer from those classes
+tc = json_of(report_env(trace, {"GPUPROF_NVDISASM": tool}, "--json"))["tensor_cores"]
+equal([(k["mangled"], k["verdict"], k["layer"], k["reason"], k["name_verdict"], k["calls"], k["time_ns"])
+       for k in tc["kernels"]["list"]],
+      [(n, cls, "machine code", v, "tensor" if n == "tc_wmma_f16" else "unknown", calls, ns)
+       for n, calls, ns, cls, v in KERNELS], "verdicts: tensor_cores.kernels.list")
+equal((tc["kernels"]["layer"], tc["kernels"]["machine_code_kernels"], tc["time_source"],
+       tc["gemm_time_ns"], tc["tc_time_ns"], tc["by_name"]["gemm_time_ns"], tc["by_name"]["tc_time_ns"]),
+      ("machine code, else kernel name", 5, "kernel names", 29500, 27500, 10000, 10000),
+      "verdicts: tensor_cores totals (by_name keeps the names' answer)")
+equal(tc["headline"], "Tensor Cores: 93% of matrix-product GPU time; 7% on CUDA cores (every "
+      "GEMM/conv kernel of the run; none tied to a library call)", "verdicts: headline")
 text = report_env(trace, {"GPUPROF_NVDISASM": tool}).stdout
+section = text[text.index("Tensor Cores by kernel"):]
+equal(section.splitlines()[:15], [
+    "Tensor Cores by kernel (layer 4: machine code where a saved cubin has the kernel, else "
+    "layer 3: its name)",
+    "  Tensor Cores: 93% of matrix-product GPU time; 7% on CUDA cores (every GEMM/conv kernel "
+    "of the run; none tied to a library call)",
+    "  GEMM/conv kernels: 0.000029 s of GPU time, 93.2% on Tensor Core kernels (0.000027 s), "
+    "6.8% on CUDA-core kernels (0.000002 s)",
+    "  other kernels (not classified by name or machine code): 0.000001 s",
+    "  by name alone (layer 3): 0.000010 s of GEMM/conv kernels, 100.0% on Tensor Core kernels; "
+    "the machine code decided 5 kernels",
+    "    tensor    0.000012 s, 3 calls  tc_mma_f16",
+    "      why (layer machine code): tensor (HMMA x 1); its name says unknown (none)",
+    "    tensor    0.000010 s, 2 calls  tc_wmma_f16",
+    "      why (layer machine code): tensor (HMMA x 2); its name says tensor (wmma)",
+    "    tensor    0.000003 s, 1 call  tc_mma_s8",
+    "      why (layer machine code): tensor (IMMA x 1); its name says unknown (none)",
+    "    tensor    0.000002 s, 1 call  tc_mma_f64",
+    "      why (layer machine code): tensor (DMMA x 1); its name says unknown (none)",
+    "    cuda-core 0.000002 s, 4 calls  cc_axpy",
+    "      why (layer machine code): cuda-core (FFMA x 1); its name says unknown (none)",
+], "verdicts: the Tensor Cores section")
 section = text[text.index("Tensor Cores (layer 4"):]
 equal(section.splitlines()[:6], [
     "Tensor Cores (layer 4: the kernels' machine code)",
     f"  modules loaded: 4; cubins saved: 2 ({(len(TC) + len(CC)) / 1024:.2f} KiB), 2 the same code again",
     f"  disassembled 2 of 2 cubins with {tool}",
     "  kernels that ran: 6, found in the cubins: 5",
-    "    tensor    0.000012 s, 3 calls  tc_mma_f16",
-    "      why (layer machine code): tensor (HMMA x 1)",
-], "verdicts: text")
+    '  the machine code decided 5 kernels: see the Tensor Cores section above (--json lists every '
+    'kernel found under "cubins")',
+], "verdicts: text (counts only; the verdicts are in the Tensor Cores section)")
+check("tc_mma_f16" not in section[section.index("Tensor Cores (layer 4"):], "verdicts: no second list")
 # with the cap, cc_axpy has no cubin and so no layer-4 verdict
 c = json_of(report_env(trace_cap, {"GPUPROF_NVDISASM": tool}, "--json"))["cubins"]
 equal([k["mangled"] for k in c["kernels"]], [k[0] for k in KERNELS[:4]], "cap: verdicts")

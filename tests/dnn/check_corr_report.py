@@ -52,9 +52,11 @@ def main():
         s = sites[key]
         got = (s["calls"], s["flops"], s["precision"], s["verdict"], s["ran"],
                s["verdict_layer"], s["gpu_time_ns"],
-               [(k["name"], k["calls"], k["time_ns"], k["verdict"]) for k in s["kernels"]])
+               [(k["name"], k["calls"], k["time_ns"], k["verdict"], k["layer"], k["machine_code"],
+                 k["name_verdict"]) for k in s["kernels"]])
+        # no cubin in this trace: every kernel's class is its name's (layer 3)
         want = (calls, flops, prec, verdict, ran, "kernel name", ns,
-                [(kernel, kcalls, ns, ran)])
+                [(kernel, kcalls, ns, ran, "kernel name", None, ran)])
         if got != want:
             fail(f"{key}: got {got}, want {want}")
         if abs(s["tflops"] - flops / ns / 1e3) > 1e-5 * s["tflops"]:  # JSON keeps 6 digits
@@ -90,6 +92,11 @@ def main():
             "71% on CUDA cores: 2 call sites, listed below with why\n")
     if line not in text:
         fail("headline missing:\n" + text)
+    # the answer is the section's first line, and the same sentence in JSON
+    if "Tensor Cores (layer 1: what each library call asked for)\n" + line not in text:
+        fail("headline not first:\n" + text)
+    if (tc["headline"], tc["contradiction"]) != (line.strip(), None):
+        fail(f"JSON headline {tc['headline']!r}, contradiction {tc['contradiction']!r}")
     if "      fp16 cublasHgemm: 1 call, 0.000010 s GPU, 214.7 TFLOP/s, ran on Tensor Cores\n" not in text:
         fail("site line missing:\n" + text)
 

@@ -59,8 +59,11 @@ def main():
     equal(len(lines), 10, "ten distinct source lines")
     equal([(w["calls"], w["reason"][:9]) for w in tc["sites_without_tc"]],
           [(1, "fp32 with"), (1, "GEMV shap"), (1, "fp32 with")], "sites without Tensor Cores")
+    # GPUPROF_KERNELS=0: no kernel, so no kernel-based answer and no headline line
+    equal((tc["headline"], tc["contradiction"]), (None, None), "no headline without kernels")
     text = report(trace).stdout
     check("Tensor Cores (layer 1: what each library call asked for)" in text, "text section")
+    check("  Tensor Cores: " not in text, "no headline line without kernels")
     check("    slowed      1 call, 65667072 FLOP, fp16, cublasGemmEx 1002x512x64\n" in text,
           "text site line")
 

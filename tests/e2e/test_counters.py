@@ -96,6 +96,11 @@ equal(layer5(trace), [
     f"    ({INST})",
     "  verdict (layer 5): the GPU's counters saw Tensor Core work in this run"], "values: text")
 tracing_goes_on(j, "values")
+# no kernel of this program is a GEMM/conv kernel by name (and no cubin was saved): there is no
+# kernel-based answer for the counters to join or contradict (tests/report/test_tensor_layers.c
+# checks the headline with counters and both contradictions)
+equal((j["tensor_cores"]["headline"], j["tensor_cores"]["contradiction"]), (None, None),
+      "values: no Tensor Cores headline without GEMM/conv kernels")
 
 # ---- idle: the counters ran and saw nothing on the Tensor Cores ------------------------------
 p, trace, j, _ = run("idle", counters="1", mode="idle")

@@ -1,8 +1,10 @@
 """`gpuprof-report fit` end to end, on synthetic traces written with the real trace writer
 (tests/report/test_fit_trace.c: device memory peaking at exactly fixed + per_sample x batch,
 a MEMINFO giving the device total, the label as given): every number of --json, the text,
---headroom, --device-total, --batch, the label errors, non-linear and flat growth, and
-hostile labels and file names that must never reach the gnuplot script."""
+--headroom, --device-total, --batch, the label errors, non-linear and flat growth, the memory
+outside the fitted peaks (a CUDA context measured by cudaMemGetInfo or the default allowance,
+a cuBLAS workspace outside PyTorch), and hostile labels and file names that must never reach
+the gnuplot script."""
 import json
 import os
 import shutil
@@ -17,13 +19,18 @@ BUILD = os.path.dirname(os.path.abspath(SAMPLES))
 MAKER = os.path.join(BUILD, "tests", "report", "report_test_fit_trace")
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 FIXED, PER, TOTAL = GIB + 4096, 24 * MIB + 512, 16 * GIB
+CONTEXT_DEFAULT = 500 * MIB  # allowed for the CUDA context when no trace measured it
 
 
-def make(d, name, label, fixed=FIXED, per=PER, batch=8, total=TOTAL, slack=None):
+def make(d, name, label, fixed=FIXED, per=PER, batch=8, total=TOTAL, slack=None, context=0,
+         workspace=0):
     """Writes a trace into d (with slack: a PyTorch run, reserving slack bytes more than it
-    allocates at its peak); returns its path."""
+    allocates at its peak; then context: a cudaMemGetInfo at start with that many bytes in
+    use, workspace: that many device bytes held outside PyTorch); returns its path."""
     path = os.path.join(d, name)
     extra = [] if slack is None else [str(slack)]
+    if context or workspace:
+        extra += [str(context), str(workspace)]
     p = subprocess.run([MAKER, path, label, str(fixed), str(per), str(batch), str(total), *extra],
                        capture_output=True, text=True, timeout=60)
     equal(p.returncode, 0, f"make {name} ({p.stderr.strip()})")
@@ -42,12 +49,19 @@ def fit_json(*args):
     return json.loads(p.stdout) if p.returncode == 0 else {}
 
 
-def largest(fixed, per, total, headroom):
-    """The largest batch with fixed + per x batch <= total x (1 - headroom), exactly."""
-    usable = total * (1 - Fraction(headroom))
+def largest(fixed, per, total, headroom, other=0):
+    """The largest batch with fixed + per x batch <= floor(total x (1 - headroom)) - other,
+    exactly."""
+    usable = int(total * (1 - Fraction(headroom))) - other
     m = (usable - fixed) // per
     check(fixed + per * m <= usable < fixed + per * (m + 1), "the boundary holds")
     return int(m)
+
+
+def other(non_torch=0, context=0, processes=0, source="meminfo", batch=8):
+    """The JSON "other" object."""
+    return {"non_torch_bytes": non_torch, "context_bytes": context,
+            "other_processes_bytes": processes, "context_source": source, "batch": batch}
 
 
 def words(text):
@@ -72,10 +86,13 @@ with tempfile.TemporaryDirectory() as d:
     j = fit_json(*files)
     want_max = largest(FIXED, PER, TOTAL, "0.05")
     equal(want_max, 605, "the expected largest batch")
+    # the MEMINFO at the peak: total - free is exactly what the process held, no context
     equal(j, {"fixed_bytes": FIXED, "per_sample_bytes": PER, "max_batch": 605,
               "headroom_fraction": 0.05, "device_total_bytes": TOTAL, "residual_bytes": 0,
+              "other_bytes": 0, "other": other(), "usable_bytes": TOTAL * 95 // 100,
               "linear": True, "peak_source": "reserved",
-              "points": [{"file": f, "batch": b, "peak_bytes": FIXED + PER * b, "source": "reserved"}
+              "points": [{"file": f, "batch": b, "peak_bytes": FIXED + PER * b, "source": "reserved",
+                          "other_bytes": 0}
                          for f, b in zip(files, (8, 16, 32))]}, "fit --json of three exact runs")
 
     p = fit(*files)
@@ -88,7 +105,11 @@ with tempfile.TemporaryDirectory() as d:
                  "the farthest is 0 B off the line: the points lie on it",
                  "Device memory: 16.00 GiB.",
                  "Headroom: 5.00% kept free (5.00% asked; no fragmentation allowance), leaving "
-                 "15.20 GiB usable.",
+                 "15.20 GiB.",
+                 "Other memory: 0 B also kept free, leaving 15.20 GiB usable: the most any run "
+                 "(batch 8) held beside its peak = 0 B CUDA context and other memory on the "
+                 "device (device total - free - this process's allocations, at its first cudaMemGetInfo). The process's own "
+                 "allocations outside PyTorch are in its reserved peak already.",
                  "Largest batch: 605: fixed + per sample x 605 = 15.18 GiB of the 15.20 GiB "
                  "usable; batch 606 would need 15.20 GiB, 3.50 MiB too much."):
         check(want in words(p.stdout), f"fit text says {want!r}:\n{p.stdout}")
@@ -104,21 +125,62 @@ with tempfile.TemporaryDirectory() as d:
     units = max(-(-slack * 10000 // (FIXED + PER * b + slack)) for b in (8, 16, 32))
     equal(units, 500, "the expected allowance: 64 MiB of 1.25 GiB reserved, rounded up")
     headroom = f"0.{500 + units:04d}"
+    # no cudaMemGetInfo in these runs: the context is the default allowance
+    kept = TOTAL * (10000 - 500 - units) // 10000
     equal(j, {"fixed_bytes": FIXED, "per_sample_bytes": PER,
-              "max_batch": largest(FIXED, PER, TOTAL, headroom),
+              "max_batch": largest(FIXED, PER, TOTAL, headroom, CONTEXT_DEFAULT),
               "headroom_fraction": float(headroom), "device_total_bytes": TOTAL,
-              "residual_bytes": 0, "linear": True, "peak_source": "allocated",
-              "points": [{"file": f, "batch": b, "peak_bytes": FIXED + PER * b, "source": "allocated"}
+              "residual_bytes": 0, "other_bytes": CONTEXT_DEFAULT,
+              "other": other(context=CONTEXT_DEFAULT, source="default"),
+              "usable_bytes": kept - CONTEXT_DEFAULT, "linear": True, "peak_source": "allocated",
+              "points": [{"file": f, "batch": b, "peak_bytes": FIXED + PER * b, "source": "allocated",
+                          "other_bytes": CONTEXT_DEFAULT}
                          for f, b in zip(tfiles, (8, 16, 32))]}, "fit --json of PyTorch runs")
-    equal(j.get("max_batch"), 571, "PyTorch runs: the expected largest batch")
-    check("Headroom: 10.00% kept free (5.00% asked + 5.00% for the fragmentation seen"
-          in words(fit(*tfiles).stdout), "PyTorch runs: the text explains the headroom")
+    equal(j.get("max_batch"), 550, "PyTorch runs: the expected largest batch")
+    tt = words(fit(*tfiles).stdout)
+    check("Headroom: 10.00% kept free (5.00% asked + 5.00% for the fragmentation seen" in tt,
+          "PyTorch runs: the text explains the headroom")
+    check("Other memory: 500.00 MiB also kept free, leaving 13.91 GiB usable: the most any run "
+          "(batch 8) held beside its peak = 0 B outside PyTorch's allocator (the process's "
+          "device peak - PyTorch's reserved peak) + 500.00 MiB CUDA context and other memory on the device (not measured: the trace has no "
+          "cudaMemGetInfo answer, so this is the default allowance; set it with --context-bytes)."
+          in tt, f"PyTorch runs: the text explains the default context allowance:\n{tt}")
     # one run without the adapter: reserved peaks for all, no allowance
     j = fit_json(tfiles[0], files[1], tfiles[2])
     equal((j.get("peak_source"), [q["peak_bytes"] for q in j.get("points", [])],
-           j.get("headroom_fraction")),
-          ("reserved", [FIXED + PER * 8 + slack, FIXED + PER * 16, FIXED + PER * 32 + slack], 0.05),
-          "mixed runs: the reserved peaks, no allowance")
+           j.get("headroom_fraction"), j.get("other")),
+          ("reserved", [FIXED + PER * 8 + slack, FIXED + PER * 16, FIXED + PER * 32 + slack], 0.05,
+           other(context=CONTEXT_DEFAULT, source="default")),
+          "mixed runs: the reserved peaks, no allowance, the default context")
+
+    # ---- PyTorch runs with a measured context and a workspace outside PyTorch -------------------
+    # 517 MiB + 12345 in use before any allocation (the context), and a cuBLAS workspace of
+    # 8 MiB (batch 8, 16) or 72 MiB + 4096 (batch 32) held next to PyTorch's segments
+    ctx, ws = 517 * MIB + 12345, {8: 8 * MIB, 16: 8 * MIB, 32: 72 * MIB + 4096}
+    cfiles = [make(d, f"w{b}.gz", f"batch={b}", batch=b, slack=0, context=ctx, workspace=ws[b])
+              for b in (8, 16, 32)]
+    j = fit_json(*cfiles)
+    want_other = ws[32] + ctx
+    equal(largest(FIXED, PER, TOTAL, "0.05", want_other), 581, "the expected largest batch")
+    equal(j, {"fixed_bytes": FIXED, "per_sample_bytes": PER, "max_batch": 581,
+              "headroom_fraction": 0.05, "device_total_bytes": TOTAL, "residual_bytes": 0,
+              "other_bytes": want_other, "other": other(ws[32], ctx, batch=32),
+              "usable_bytes": TOTAL * 95 // 100 - want_other, "linear": True,
+              "peak_source": "allocated",
+              "points": [{"file": f, "batch": b, "peak_bytes": FIXED + PER * b, "source": "allocated",
+                          "other_bytes": ws[b] + ctx}
+                         for f, b in zip(cfiles, (8, 16, 32))]},
+          "fit --json of PyTorch runs with a context and a workspace")
+    check("Other memory: 589.02 MiB also kept free, leaving 14.62 GiB usable: the most any run "
+          "(batch 32) held beside its peak = 72.00 MiB outside PyTorch's allocator (the "
+          "process's device peak - PyTorch's reserved peak) + 517.01 MiB CUDA context and other memory on the device (device total - free - "
+          "this process's allocations, at its first cudaMemGetInfo)." in words(fit(*cfiles).stdout),
+          "context and workspace: the text gives the subtraction with its numbers")
+    # the same runs with no adapter records would hold the workspace in the reserved peak;
+    # mixed with a reserved run only the context is subtracted
+    j = fit_json(cfiles[0], files[1], cfiles[2])
+    equal((j.get("peak_source"), j.get("other_bytes"), j.get("other")),
+          ("reserved", ctx, other(context=ctx)), "mixed: the workspace is in the reserved peaks")
 
     # ---- --headroom, --device-total ------------------------------------------------------------
     j = fit_json("--headroom", "0.1", "--device-total", "8GiB", *files)
@@ -159,7 +221,10 @@ with tempfile.TemporaryDirectory() as d:
     nt = [make(d, f"nt{b}.gz", f"batch={b}", batch=b, total=0) for b in (8, 16)]
     one_error_line(fit(*nt), 1, "no device total", "--device-total BYTES")
     j = fit_json("--device-total", str(TOTAL), *nt)
-    equal((j.get("device_total_bytes"), j.get("max_batch")), (TOTAL, 605), "--device-total given")
+    equal((j.get("device_total_bytes"), j.get("max_batch"), j.get("other_bytes")),
+          (TOTAL, largest(FIXED, PER, TOTAL, "0.05", CONTEXT_DEFAULT), CONTEXT_DEFAULT),
+          "--device-total given, no cudaMemGetInfo: the default context allowance")
+    equal(j.get("max_batch"), 585, "--device-total given: the expected largest batch")
 
     # ---- not linear, flat ----------------------------------------------------------------------------
     # peak = 1 GiB + 1 MiB x b + 64 KiB x b^2: the line misses by 2.25% and a quadratic fits

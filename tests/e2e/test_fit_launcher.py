@@ -48,13 +48,18 @@ with tempfile.TemporaryDirectory() as d:
                            timeout=120)
         equal(p.returncode, 0, f"fit on the launcher's traces: exit status ({p.stderr.strip()!r})")
         j = json.loads(p.stdout) if p.returncode == 0 else {}
+        # the stand-in's cudaMemGetInfo says free = total - what was allocated: no context
         equal(j, {"fixed_bytes": ALLOC_PATTERN_PEAK, "per_sample_bytes": 0, "max_batch": None,
                   "headroom_fraction": 0.05, "device_total_bytes": FAKE_TOTAL, "residual_bytes": 0,
+                  "other_bytes": 0,
+                  "other": {"non_torch_bytes": 0, "context_bytes": 0, "other_processes_bytes": 0,
+                            "context_source": "meminfo", "batch": 4},
+                  "usable_bytes": FAKE_TOTAL * 95 // 100,
                   "linear": True, "peak_source": "reserved",
                   "points": [{"file": traces[0], "batch": 4, "peak_bytes": ALLOC_PATTERN_PEAK,
-                              "source": "reserved"},
+                              "source": "reserved", "other_bytes": 0},
                              {"file": traces[1], "batch": 8, "peak_bytes": ALLOC_PATTERN_PEAK,
-                              "source": "reserved"}]},
+                              "source": "reserved", "other_bytes": 0}]},
               "fit reads batch=4 and batch=8 from the labels the launcher stored")
 
 finish()

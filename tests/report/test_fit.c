@@ -1,8 +1,11 @@
 /* test_fit.c — the batch-size fit's math (report/fit.c) on synthetic points with known
  * fixed and per-sample bytes: exact lines, the max_batch boundary, two points, collinear
  * points, non-linear growth (by residual and by a quadratic term), no growth, the headroom
- * with fragmentation, the device total, and the batch=N label parser. */
+ * with fragmentation, the device total, the batch=N label parser, and the memory no fitted
+ * peak holds (non-PyTorch allocations, the CUDA context, other processes) from points and
+ * from synthetic traces written with the real trace writer. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "trace_builder.h"
 
 #define KIB UINT64_C(1024)
 #define MIB (KIB * KIB)
@@ -20,8 +24,10 @@
 
 static void add(struct gp_report_fit *f, uint64_t batch, uint64_t peak, uint64_t total)
 {
+    /* context measured as 0: these tests are about the line and the headroom */
     struct gp_report_fit_point p = { .file = "t.gz", .batch = batch, .reserved_peak = peak,
-                                     .device_total = total };
+                                     .device_total = total,
+                                     .context_source = GP_FIT_CONTEXT_MEMINFO };
     assert_int_equal(gp_report_fit_add_point(f, &p), 0);
 }
 
@@ -31,7 +37,7 @@ static void add_torch(struct gp_report_fit *f, uint64_t batch, uint64_t allocate
     struct gp_report_fit_point p = { .file = "t.gz", .batch = batch, .allocated_peak = allocated,
                                      .reserved_peak = reserved + 5 * MIB, .frag_bytes = frag,
                                      .frag_reserved = reserved, .device_total = total,
-                                     .torch = 1 };
+                                     .torch = 1, .context_source = GP_FIT_CONTEXT_MEMINFO };
     assert_int_equal(gp_report_fit_add_point(f, &p), 0);
 }
 
@@ -387,6 +393,297 @@ static void test_option_values(void **state)
     }
 }
 
+/* ---- memory outside the fitted peaks: non-PyTorch, the CUDA context, other processes -- */
+
+/* The inequality the JSON states, in its own terms: fixed + per_sample x max_batch <=
+ * floor(total x (1 - headroom)) - other_bytes, and one more sample does not fit. */
+static void assert_invariant(const struct gp_report_fit *f)
+{
+    uint64_t kept = f->device_total / 10000 * (10000 - f->headroom_units) +
+                    f->device_total % 10000 * (10000 - f->headroom_units) / 10000;
+    assert_int_equal(f->kept_bytes, kept);
+    assert_true(f->other_bytes < kept);
+    int64_t room = (int64_t)(kept - f->other_bytes);
+    assert_int_equal(f->usable_bytes, room);
+    assert_true(f->fixed_bytes + f->per_sample_bytes * (int64_t)f->max_batch <= room);
+    assert_true(f->fixed_bytes + f->per_sample_bytes * (int64_t)(f->max_batch + 1) > room);
+}
+
+static void add_other(struct gp_report_fit *f, int torch, uint64_t batch, uint64_t non_torch,
+                      uint64_t context, int source, uint64_t others)
+{
+    const uint64_t peak = 3 * GIB + 100 * MIB * batch;
+    struct gp_report_fit_point p = { .file = "o.gz", .batch = batch, .allocated_peak = peak,
+                                     .reserved_peak = peak, .frag_reserved = peak,
+                                     .device_total = 80 * GIB, .torch = torch,
+                                     .non_torch_bytes = non_torch, .context_bytes = context,
+                                     .context_source = source, .other_processes_bytes = others };
+    assert_int_equal(gp_report_fit_add_point(f, &p), 0);
+}
+
+static void test_other_allocated(void **state)
+{
+    (void)state;
+    struct gp_report_fit f;
+    gp_report_fit_init(&f);
+    add_other(&f, 1, 8, 300 * MIB, 450 * MIB, GP_FIT_CONTEXT_MEMINFO, 0);
+    add_other(&f, 1, 16, 320 * MIB, 440 * MIB, GP_FIT_CONTEXT_ADAPTER, 0);
+    add_other(&f, 1, 32, 310 * MIB, 400 * MIB, GP_FIT_CONTEXT_MEMINFO, 100 * MIB);
+    solve_ok(&f);
+    assert_int_equal(f.source, GP_FIT_ALLOCATED);
+    assert_int_equal(f.fixed_bytes, 3 * GIB);
+    assert_int_equal(f.per_sample_bytes, 100 * MIB);
+    assert_int_equal(f.headroom_units, 500);
+    assert_int_equal(f.v[0].other_bytes, 750 * MIB);
+    assert_int_equal(f.v[1].other_bytes, 760 * MIB);
+    assert_int_equal(f.v[2].other_bytes, 810 * MIB);
+    /* the largest run's figure and its parts */
+    assert_int_equal(f.other_bytes, 810 * MIB);
+    assert_int_equal(f.other_run, 2);
+    assert_int_equal(f.other_non_torch, 310 * MIB);
+    assert_int_equal(f.other_context, 400 * MIB);
+    assert_int_equal(f.other_processes, 100 * MIB);
+    assert_int_equal(f.other_context_source, GP_FIT_CONTEXT_MEMINFO);
+    assert_int_equal(f.context_defaulted, 0);
+    /* floor(80 GiB x 0.95) = 81604378624; less 810 MiB = 80755032064;
+     * (80755032064 - 3 GiB) / 100 MiB = 739 (747 without the other memory) */
+    assert_int_equal(f.kept_bytes, UINT64_C(81604378624));
+    assert_int_equal(f.usable_bytes, UINT64_C(80755032064));
+    assert_int_equal(f.max_batch, 739);
+    assert_invariant(&f);
+    assert_boundary(&f);
+
+    /* --context-bytes replaces every run's context */
+    f.context_opt_given = 1;
+    f.context_opt = GIB;
+    solve_ok(&f);
+    assert_int_equal(f.v[1].other_bytes, 320 * MIB + GIB);
+    assert_int_equal(f.other_bytes, 410 * MIB + GIB);
+    assert_int_equal(f.other_run, 2);
+    assert_int_equal(f.other_context, GIB);
+    assert_int_equal(f.other_context_source, GP_FIT_CONTEXT_OPTION);
+    /* (81604378624 - 1434 MiB - 3 GiB) / 100 MiB = 733 */
+    assert_int_equal(f.max_batch, 733);
+    assert_invariant(&f);
+    /* --context-bytes 0: the context is left out */
+    f.context_opt = 0;
+    solve_ok(&f);
+    assert_int_equal(f.other_bytes, 410 * MIB);
+    assert_int_equal(f.other_run, 2);
+    assert_int_equal(f.other_context, 0);
+    assert_invariant(&f);
+    gp_report_fit_fini(&f);
+}
+
+static void test_other_reserved_and_default(void **state)
+{
+    (void)state;
+    struct gp_report_fit f;
+    gp_report_fit_init(&f);
+    /* reserved peaks: the process's own non-PyTorch memory is in them, only the context and
+     * other processes count */
+    add_other(&f, 0, 8, 300 * MIB, 450 * MIB, GP_FIT_CONTEXT_MEMINFO, 0);
+    add_other(&f, 1, 16, 900 * MIB, 440 * MIB, GP_FIT_CONTEXT_MEMINFO, 0);
+    add_other(&f, 0, 32, 310 * MIB, 400 * MIB, GP_FIT_CONTEXT_MEMINFO, 100 * MIB);
+    solve_ok(&f);
+    assert_int_equal(f.source, GP_FIT_RESERVED);
+    assert_int_equal(f.v[1].other_bytes, 440 * MIB);
+    assert_int_equal(f.other_bytes, 500 * MIB);
+    assert_int_equal(f.other_run, 2);
+    assert_int_equal(f.other_non_torch, 0);
+    assert_int_equal(f.other_context, 400 * MIB);
+    assert_int_equal(f.other_processes, 100 * MIB);
+    assert_invariant(&f);
+    gp_report_fit_fini(&f);
+
+    /* nothing measured the context: the default allowance, counted per run */
+    gp_report_fit_init(&f);
+    add_other(&f, 1, 8, 30 * MIB, 0, GP_FIT_CONTEXT_DEFAULT, 0);
+    add_other(&f, 1, 16, 20 * MIB, 0, GP_FIT_CONTEXT_DEFAULT, 0);
+    add_other(&f, 1, 32, 10 * MIB, 350 * MIB, GP_FIT_CONTEXT_MEMINFO, 0);
+    solve_ok(&f);
+    assert_int_equal(GP_REPORT_FIT_CONTEXT_DEFAULT, 500 * MIB);
+    assert_int_equal(f.context_defaulted, 2);
+    assert_int_equal(f.other_bytes, 530 * MIB);
+    assert_int_equal(f.other_run, 0);
+    assert_int_equal(f.other_context, 500 * MIB);
+    assert_int_equal(f.other_context_source, GP_FIT_CONTEXT_DEFAULT);
+    assert_int_equal(f.v[2].other_bytes, 360 * MIB);
+    assert_invariant(&f);
+    assert_string_equal(gp_report_fit_context_name(f.other_context_source), "default");
+    assert_string_equal(gp_report_fit_context_name(GP_FIT_CONTEXT_MEMINFO), "meminfo");
+    assert_string_equal(gp_report_fit_context_name(GP_FIT_CONTEXT_ADAPTER), "adapter");
+    assert_string_equal(gp_report_fit_context_name(GP_FIT_CONTEXT_OPTION), "option");
+    gp_report_fit_fini(&f);
+
+    /* more memory outside the peaks than the device keeps: nothing usable, no batch fits;
+     * a hostile figure saturates instead of wrapping */
+    gp_report_fit_init(&f);
+    add_other(&f, 1, 8, 0, 0, GP_FIT_CONTEXT_MEMINFO, UINT64_MAX - 5);
+    add_other(&f, 1, 16, 10, 0, GP_FIT_CONTEXT_MEMINFO, UINT64_MAX - 5);
+    solve_ok(&f);
+    assert_int_equal(f.other_bytes, UINT64_MAX);
+    assert_int_equal(f.usable_bytes, 0);
+    assert_true(f.have_max);
+    assert_int_equal(f.max_batch, 0);
+    gp_report_fit_fini(&f);
+}
+
+/* A PyTorch run as the shim and the adapter write it, on a device of TOT bytes: a cuBLAS
+ * workspace of ws bytes outside PyTorch, PyTorch's segments and blocks (allocated peak
+ * O_FIXED + O_PER x batch, reserved the same), the context (ctx bytes the process did not
+ * allocate) measured by a cudaMemGetInfo at start (how 1), by the adapter's statistics
+ * (how 2) or not at all (how 0; no cudaMemGetInfo at all then), and other processes as
+ * NVML saw them (0 = no record).
+ * torch 0: the same run without the adapter. */
+#define TOT (80 * GIB)
+#define O_FIXED (2 * GIB + 4096)
+#define O_PER (48 * MIB + 512)
+static const struct tb_stack st_ws = { 2, { 0x401200, 0x403000 } };
+static const struct tb_stack st_seg = { 2, { 0x401300, 0x403000 } };
+
+static int torch_ev(struct tb *tb, uint64_t t, unsigned action, uint64_t ptr, uint64_t size)
+{
+    return tb_event(tb, GP_REC_TORCH, action, 0, 0, t, size, ptr, 0, 0, NULL);
+}
+
+static void write_run(struct tb *tb, int torch, uint64_t batch, uint64_t ws, uint64_t ctx,
+                      int how, uint64_t others)
+{
+    struct gp_trace_header h;
+    char label[32];
+    tb_header_defaults(&h);
+    snprintf(label, sizeof(label), "batch=%" PRIu64, batch);
+    h.label = label;
+    assert_int_equal(tb_open(tb, &h), 0);
+    const uint64_t wsp = 0x7e0000000000, seg_a = 0x7f0000000000, seg_b = 0x7f4000000000;
+    const uint64_t own = ws + O_FIXED + O_PER * batch;
+    uint64_t t = 100;
+    int rc = 0;
+    if (how == 1) /* PyTorch asks at start: only the context is in use */
+        rc |= tb_event(tb, GP_REC_MEMINFO, GP_API_CUDA_MEM_GET_INFO, 0, 0, t++, TOT - ctx, 0,
+                       TOT, 0, NULL);
+    rc |= tb_alloc(tb, t++, GP_MEM_DEVICE, wsp, ws, &st_ws);
+    rc |= tb_alloc(tb, t++, GP_MEM_DEVICE, seg_a, O_FIXED, &st_seg);
+    rc |= tb_alloc(tb, t++, GP_MEM_DEVICE, seg_b, O_PER * batch, &st_seg);
+    if (torch) {
+        rc |= torch_ev(tb, t++, GP_TORCH_SEGMENT_ALLOC, seg_a, O_FIXED);
+        rc |= torch_ev(tb, t++, GP_TORCH_ALLOC, seg_a, O_FIXED);
+        rc |= torch_ev(tb, t++, GP_TORCH_SEGMENT_ALLOC, seg_b, O_PER * batch);
+        for (uint64_t i = 0; i < batch; i++)
+            rc |= torch_ev(tb, t++, GP_TORCH_ALLOC, seg_b + i * O_PER, O_PER);
+        rc |= tb_event(tb, GP_REC_TORCH_STAT, GP_TSTAT_DEVICE_TOTAL, GP_TORCH_AT_PERIODIC, 0,
+                       t++, TOT, 0, 0, 0, NULL);
+        if (how == 2)
+            rc |= tb_event(tb, GP_REC_TORCH_STAT, GP_TSTAT_DEVICE_FREE, GP_TORCH_AT_PERIODIC, 0,
+                           t++, TOT - ctx - own, 0, 0, 0, NULL);
+    }
+    if (others) /* as after an OOM: NVML's other processes (one of them) */
+        rc |= tb_event(tb, GP_REC_MEMINFO, GP_API_NVML_PROCESSES, 0, 0, t++, others, 4242, 1,
+                       0, NULL);
+    /* a later answer sees 3 GiB more in use elsewhere: the first one is the context's */
+    if (how)
+        rc |= tb_event(tb, GP_REC_MEMINFO, GP_API_CUDA_MEM_GET_INFO, 0, 0, t++,
+                       TOT - ctx - own - 3 * GIB, 0, TOT, 0, NULL);
+    if (torch)
+        for (uint64_t i = 0; i < batch; i++) {
+            rc |= torch_ev(tb, t++, GP_TORCH_FREE_REQUESTED, seg_b + i * O_PER, O_PER);
+            rc |= torch_ev(tb, t++, GP_TORCH_FREE_COMPLETED, seg_b + i * O_PER, O_PER);
+        }
+    rc |= tb_free(tb, t++, wsp);
+    assert_int_equal(rc, 0);
+    assert_int_equal(tb_close(tb), 0);
+}
+
+static void add_run(struct gp_report_fit *f, struct tb *tb)
+{
+    char err[512] = "";
+    assert_int_equal(gp_report_fit_add_trace(f, tb->path, 0, err, sizeof(err)), 0);
+    assert_string_equal(err, "");
+}
+
+static void test_other_from_traces(void **state)
+{
+    (void)state;
+    struct gp_report_fit f;
+    struct tb tb[4];
+    const uint64_t ctx = 517 * MIB + 12345;
+    write_run(&tb[0], 1, 8, 8 * MIB, ctx, 1, 0);
+    write_run(&tb[1], 1, 16, 8 * MIB + 4096, 600 * MIB, 2, 0);
+    write_run(&tb[2], 1, 32, 40 * MIB, ctx, 1, GIB);
+    write_run(&tb[3], 1, 24, 8 * MIB, 0, 0, 0);
+    gp_report_fit_init(&f);
+    for (int i = 0; i < 3; i++)
+        add_run(&f, &tb[i]);
+    /* each run's own figures */
+    assert_true(f.v[0].torch);
+    assert_int_equal(f.v[0].allocated_peak, O_FIXED + O_PER * 8);
+    assert_int_equal(f.v[0].reserved_peak, 8 * MIB + O_FIXED + O_PER * 8);
+    assert_int_equal(f.v[0].device_total, TOT);
+    assert_int_equal(f.v[0].non_torch_bytes, 8 * MIB);
+    assert_int_equal(f.v[0].context_bytes, ctx);
+    assert_int_equal(f.v[0].context_source, GP_FIT_CONTEXT_MEMINFO);
+    assert_int_equal(f.v[0].other_processes_bytes, 0);
+    assert_int_equal(f.v[1].non_torch_bytes, 8 * MIB + 4096);
+    assert_int_equal(f.v[1].context_bytes, 600 * MIB);
+    assert_int_equal(f.v[1].context_source, GP_FIT_CONTEXT_ADAPTER);
+    assert_int_equal(f.v[2].non_torch_bytes, 40 * MIB);
+    assert_int_equal(f.v[2].context_bytes, ctx);
+    assert_int_equal(f.v[2].other_processes_bytes, GIB);
+
+    solve_ok(&f);
+    assert_int_equal(f.source, GP_FIT_ALLOCATED);
+    assert_int_equal(f.fixed_bytes, O_FIXED);
+    assert_int_equal(f.per_sample_bytes, O_PER);
+    assert_int_equal(f.frag_units, 0);
+    assert_int_equal(f.v[0].other_bytes, 8 * MIB + ctx);
+    assert_int_equal(f.v[1].other_bytes, 608 * MIB + 4096);
+    assert_int_equal(f.other_bytes, 40 * MIB + ctx + GIB);
+    assert_int_equal(f.other_run, 2);
+    assert_int_equal(f.other_non_torch, 40 * MIB);
+    assert_int_equal(f.other_context, ctx);
+    assert_int_equal(f.other_processes, GIB);
+    assert_int_equal(f.other_context_source, GP_FIT_CONTEXT_MEMINFO);
+    /* floor(80 GiB x 0.95) - (1581 MiB + 12345) = 79946567623 usable;
+     * (79946567623 - O_FIXED) / O_PER = 1545 (1578 without the other memory) */
+    assert_int_equal(f.usable_bytes, UINT64_C(79946567623));
+    assert_int_equal(f.max_batch, 1545);
+    assert_invariant(&f);
+
+    /* a run nothing measured the context of: the default allowance */
+    add_run(&f, &tb[3]);
+    assert_int_equal(f.v[3].context_source, GP_FIT_CONTEXT_DEFAULT);
+    assert_int_equal(f.v[3].context_bytes, 0);
+    assert_int_equal(f.v[3].non_torch_bytes, 8 * MIB);
+    solve_ok(&f);
+    assert_int_equal(f.context_defaulted, 1);
+    assert_int_equal(f.v[3].other_bytes, 508 * MIB);
+    assert_int_equal(f.other_run, 2); /* still the largest */
+    assert_invariant(&f);
+    gp_report_fit_fini(&f);
+
+    /* the same runs without the adapter: reserved peaks hold the workspaces already */
+    for (int i = 0; i < 4; i++)
+        tb_remove(&tb[i]);
+    write_run(&tb[0], 0, 8, 8 * MIB, ctx, 1, 0);
+    write_run(&tb[1], 0, 16, 8 * MIB, 300 * MIB, 1, 0);
+    write_run(&tb[2], 0, 32, 40 * MIB, ctx, 1, GIB);
+    gp_report_fit_init(&f);
+    for (int i = 0; i < 3; i++)
+        add_run(&f, &tb[i]);
+    solve_ok(&f);
+    assert_int_equal(f.source, GP_FIT_RESERVED);
+    assert_int_equal(f.v[1].context_bytes, 300 * MIB);
+    assert_int_equal(f.v[2].non_torch_bytes, 0);
+    assert_int_equal(f.other_bytes, ctx + GIB);
+    assert_int_equal(f.other_non_torch, 0);
+    assert_int_equal(f.other_run, 2);
+    assert_invariant(&f);
+    gp_report_fit_fini(&f);
+    for (int i = 0; i < 3; i++)
+        tb_remove(&tb[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,7 +692,9 @@ int main(void)
         cmocka_unit_test(test_not_linear),          cmocka_unit_test(test_no_growth),
         cmocka_unit_test(test_too_few_sizes),       cmocka_unit_test(test_device_total),
         cmocka_unit_test(test_headroom_and_torch),  cmocka_unit_test(test_labels),
-        cmocka_unit_test(test_option_values),
+        cmocka_unit_test(test_option_values),       cmocka_unit_test(test_other_allocated),
+        cmocka_unit_test(test_other_reserved_and_default),
+        cmocka_unit_test(test_other_from_traces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
