@@ -70,10 +70,10 @@ static void add(char *buf, size_t len, const char *fmt, ...)
 void gp_report_tensor_answer(struct gp_report *r, struct gp_report_tc_answer *ans)
 {
     struct gp_report_tensor *t = &r->tensor;
-    char *h = ans->headline;
-    size_t hl = sizeof ans->headline;
     gp_report_tensor_resolve(r);
     memset(ans, 0, sizeof *ans);
+    char *h = ans->headline;
+    size_t hl = sizeof ans->headline;
     if (t->gemm_time_ns == 0)
         return;
     ans->have = 1;
