@@ -1,6 +1,7 @@
 /* fuzz_reader.c — libFuzzer harness for the streaming trace reader (trace/reader*.c): opens
  * the input as a trace (fuzz_input.h), iterates every record and looks up everything a record
- * refers to: header strings, string ids, module paths, stack nodes and whole stacks. The
+ * refers to: header strings, string ids, module paths, stack nodes and whole stacks, INFO
+ * keys and values, every byte of a CUBIN chunk (which must lie inside its cubin). The
  * reader's own promises are checked too (an accepted id resolves, a stack walk ends, an error
  * is repeated and carries a message), so a broken promise is a crash, not a silent pass. */
 #include <stdio.h>
@@ -123,6 +124,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             touch(st->reason);
             break;
         }
+        case GP_REC_INFO:
+            /* key and value were defined before (0 = empty value) */
+            CHECK(rec.key_id != 0 && rec.key_id <= max_string && rec.value_id <= max_string);
+            touch(gp_trace_reader_string(r, rec.key_id));
+            touch(gp_trace_reader_string(r, rec.value_id));
+            break;
+        case GP_REC_CUBIN: {
+            struct gp_cubin cb;
+            gp_trace_record_cubin(&rec, &cb);
+            CHECK(cb.state < GP_CUBIN_STATES);
+            CHECK(cb.size >= 1 && cb.size <= GP_TRACE_CUBIN_MAX_SIZE);
+            if (cb.state == GP_CUBIN_SAVED) /* a chunk inside its cubin, not empty */
+                CHECK(cb.len > 0 && cb.offset < cb.size && cb.len <= cb.size - cb.offset);
+            else
+                CHECK(cb.len == 0 && cb.offset == 0);
+            for (size_t i = 0; i < cb.len; i++) /* every byte readable (ASan) */
+                gp_fuzz_sink += cb.data[i];
+            break;
+        }
+        case GP_REC_LIBCALL:
+            CHECK(rec.lib.conv.nspatial <= GP_LIB_CONV_MAX_SPATIAL);
+            gp_fuzz_sink += strlen(gp_trace_lib_api_name(rec.api));
+            /* fall through: an event with a stack */
+        case GP_REC_TORCH:
+        case GP_REC_TORCH_STAT:
         case GP_REC_ALLOC:
         case GP_REC_FREE:
         case GP_REC_MEMINFO:

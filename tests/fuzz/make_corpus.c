@@ -1,8 +1,9 @@
 /* make_corpus.c — writes the seed corpus of the fuzz harnesses (tests/fuzz/corpus) into a
  * directory: valid traces from the real writer, the same traces as decompressed streams in
  * the harnesses' stream mode (fuzz_input.h), cut ones, damaged ones, and hand-made streams
- * that break one rule of docs/trace-format.md each. Deterministic: same output every run.
- *   make_corpus DIR */
+ * that break one rule of docs/trace-format.md each, for every record type; and, given
+ * NAMES_DIR, the kernel-name files of fuzz_classify. Deterministic: same output every run.
+ *   make_corpus DIR [NAMES_DIR] */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -290,6 +291,210 @@ static void valid_traces(void)
     close(fd);
 }
 
+/* ---- the newer record types: LIBCALL, TORCH, TORCH_STAT, INFO, CUBIN, NVML MEMINFO --- */
+static struct gp_event *libcall(uint64_t t, uint8_t api, uint8_t math, uint64_t m, uint64_t n,
+                                uint64_t k, uint64_t ext_id)
+{
+    struct gp_event *ev = event(GP_REC_LIBCALL, api, math, t, m, 0, 4, api % 4);
+    ev->aux1 = n;
+    ev->aux2 = k;
+    ev->stream = 7;
+    ev->lib.batch = 1;
+    ev->lib.lda = m;
+    ev->lib.ldb = k;
+    ev->lib.ldc = m;
+    ev->lib.dur_ns = 1500;
+    ev->lib.compute = 68; /* CUBLAS_COMPUTE_32F */
+    ev->lib.algo = GP_LIB_UNKNOWN;
+    ev->lib.type_a = ev->lib.type_b = ev->lib.type_c = 1; /* CUDA_R_32F + 1 */
+    ev->lib.ext_id = ext_id;
+    return ev;
+}
+
+/* A kernel and the EXT_CORR that ties it to a library call's external id. */
+static void kernel_for(struct gp_trace_writer *w, uint64_t *t, const char *name, uint32_t corr,
+                       uint64_t ext_id)
+{
+    struct gp_activity x = {.type = GP_REC_EXT_CORR, .kind = 5, .correlation = corr,
+                            .value = ext_id, .start_ns = 1000000 + *t, .end_ns = 1000000 + *t};
+    struct gp_activity k = {.type = GP_REC_KERNEL, .device = 0, .context = 1, .stream = 7,
+                            .correlation = corr, .start_ns = 1000000 + *t + 100,
+                            .end_ns = 1000000 + *t + 4100, .name = name, .grid = {64, 1, 1},
+                            .block = {128, 1, 1}, .registers = 64};
+    *t += 5000;
+    if (corr % 2) { /* either order: the report joins them whichever comes first */
+        gp_trace_writer_activity(w, &x);
+        gp_trace_writer_activity(w, &k);
+    } else {
+        gp_trace_writer_activity(w, &k);
+        gp_trace_writer_activity(w, &x);
+    }
+}
+
+static void newer_traces(void)
+{
+    int fd;
+    uint64_t t = 100;
+    /* Library calls: every API, GEMM fields, cuDNN convolutions (2-D and 3-D shapes,
+     * workspace), a backend execute with notes, external ids joined to kernels; INFO. */
+    struct gp_trace_writer *w = open_trace("valid-libcall.gz", &fd, "", "fuzz_app --blas");
+    gp_trace_writer_activity_status(w, &(struct gp_activity_status){
+        .state = GP_ACT_RECORDING, .version = 24, .kinds = 0x1ff, .library = "libcupti.so",
+        .reason = "recording"});
+    gp_trace_writer_info(w, "cuda.driver_version", "12040");
+    gp_trace_writer_info(w, "cuda.runtime_version", "13000"); /* newer than the driver */
+    gp_trace_writer_info(w, "gpu.count", "1");
+    gp_trace_writer_info(w, "gpu.0.name", "NVIDIA <b>H100</b> \"80GB\"");
+    gp_trace_writer_info(w, "gpu.0.memory_bytes", "85899345920");
+    gp_trace_writer_info(w, "gpu.0.compute_capability", "9.0");
+    gp_trace_writer_info(w, "cublas.version", "13.0.1");
+    gp_trace_writer_info(w, "future.key", "");
+    static const char *const knames[] = {
+        "sm90_xmma_gemm_f16f16_f16f32_f32_tn_n_tilesize128x128x64_warpgroupsize1x1x1",
+        "volta_sgemm_128x64_nn", "_Z10vector_addPKfS0_Pfi",
+        "void cutlass::Kernel<cutlass_80_tensorop_s1688gemm_128x128_32x3_nn_align4>(Params)"};
+    for (unsigned api = 1; api < GP_LIB_API_COUNT; api++) {
+        struct gp_event *ev = libcall(t += 50, (uint8_t)api, api % 3 ? 0 : 255,
+                                      64 * api, 127 + api, 33 * api, api);
+        ev->lib.trans_a = (uint8_t)(api & 1);
+        ev->lib.trans_b = (uint8_t)((api >> 1) & 1);
+        if (api == GP_LIB_HGEMM || api == GP_LIB_HGEMM_SB) {
+            ev->lib.type_a = ev->lib.type_b = ev->lib.type_c = 3; /* CUDA_R_16F + 1 */
+            ev->lib.compute = 64;
+        }
+        if (api >= GP_LIB_CONV_FWD && api <= GP_LIB_CONV_BWD_FILTER) {
+            struct gp_libconv *c = &ev->lib.conv;
+            c->nspatial = api == GP_LIB_CONV_BWD_FILTER ? 3 : 2;
+            c->n = 8, c->c = 64, c->k = 128;
+            for (unsigned d = 0; d < c->nspatial; d++) {
+                c->in[d] = 56, c->filt[d] = 3, c->out[d] = 56;
+                c->pads[d] = 1, c->strides[d] = 1, c->dilations[d] = 1;
+            }
+            ev->lib.batch = 2; /* groups */
+            ev->lib.workspace = 1 << 20;
+            ev->lib.algo = 1;
+        }
+        if (api == GP_LIB_DNN_EXECUTE) {
+            ev->size = ev->aux1 = ev->aux2 = 0;
+            ev->lib.notes = GP_LIB_NOTES_KNOWN | 1;
+            ev->lib.algo = 42;
+            ev->lib.workspace = 4096;
+            ev->lib.compute = GP_LIB_UNKNOWN;
+            ev->lib.type_a = ev->lib.type_b = ev->lib.type_c = 0;
+        }
+        gp_trace_writer_event(w, ev);
+        kernel_for(w, &t, knames[api % 4], 1000 + api, api);
+    }
+    struct gp_event *ev = libcall(t += 50, GP_LIB_GEMM_EX, 0, 1, 1, 1, 0); /* GEMV, no ext id */
+    ev->result = 7;
+    gp_trace_writer_event(w, ev);
+    kernel_for(w, &t, "gemv2T_kernel", 2001, 999); /* an ext id no call pushed */
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* PyTorch: stats at start, allocator events with Python stacks, an OOM batch (TORCH oom,
+     * stats at the OOM, then the fatal one at exit), an NVML MEMINFO (api 31) after the
+     * shim's own OOM. Labelled for the fit. */
+    w = open_trace("valid-torch.gz", &fd, "batch=16 run", "python3 train.py");
+    gp_trace_writer_set_pyframe_resolver(w, pyframe, NULL);
+    for (unsigned s = 1; s < GP_TSTAT_COUNT; s++) {
+        struct gp_event *e = event(GP_REC_TORCH_STAT, (uint8_t)s, GP_TORCH_AT_START, t, 0, 0, 0, 0);
+        e->size = s == GP_TSTAT_DEVICE_TOTAL ? 16ull << 30 : s == GP_TSTAT_TORCH_VERSION ? 20501 : s;
+        gp_trace_writer_event(w, e);
+    }
+    struct gp_event *seg = event(GP_REC_ALLOC, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, t += 10,
+                                 20 << 20, 0x7f7000000000, 3, 1);
+    gp_trace_writer_event(w, seg);
+    static const uint8_t actions[] = {GP_TORCH_SEGMENT_ALLOC, GP_TORCH_ALLOC, GP_TORCH_ALLOC,
+                                      GP_TORCH_FREE_REQUESTED, GP_TORCH_FREE_COMPLETED,
+                                      GP_TORCH_SEGMENT_MAP, GP_TORCH_SEGMENT_UNMAP,
+                                      GP_TORCH_ALLOC, GP_TORCH_SEGMENT_FREE};
+    for (unsigned i = 0; i < sizeof actions; i++) {
+        struct gp_event *e = event(GP_REC_TORCH, actions[i], GP_MEM_DEVICE, t += 20,
+                                   actions[i] == GP_TORCH_SEGMENT_ALLOC ? 20 << 20 : 1 << 20,
+                                   0x7f7000000000 + (i % 3) * 0x100000, 3, i);
+        for (unsigned f = 0; f < 3; f++) /* Python frames only, as PyTorch records them */
+            e->ips[f] = GP_TRACE_PY_TAG | ((i + f) % 4);
+        e->stream = 7;
+        gp_trace_writer_event(w, e);
+    }
+    struct gp_event *oom = event(GP_REC_TORCH, GP_TORCH_OOM, GP_MEM_DEVICE, t += 20, 1ull << 34, 0, 2, 5);
+    oom->ips[0] = GP_TRACE_PY_TAG | 0;
+    oom->ips[1] = GP_TRACE_PY_TAG | 2;
+    oom->aux1 = 1 << 20;
+    oom->aux2 = 1ull << 34;
+    gp_trace_writer_event(w, oom);
+    for (unsigned s = 1; s < GP_TSTAT_COUNT; s++) {
+        struct gp_event *e = event(GP_REC_TORCH_STAT, (uint8_t)s, GP_TORCH_AT_OOM, t, 0, 0, 0, 0);
+        e->size = s == GP_TSTAT_REQUEST ? 1ull << 34 : s == GP_TSTAT_ALLOCATED ? 2 << 20 : 3 * s;
+        gp_trace_writer_event(w, e);
+    }
+    ev = event(GP_REC_OOM, GP_API_CUDA_MALLOC, GP_MEM_DEVICE, t += 5, 1ull << 34, 0, 3, 2);
+    ev->result = 2;
+    ev->aux1 = 1 << 20;
+    ev->aux2 = 16ull << 30;
+    gp_trace_writer_event(w, ev);
+    ev = event(GP_REC_MEMINFO, GP_API_NVML_PROCESSES, GP_MEM_DEVICE, t += 1, 3ull << 30,
+               4ull << 30, 0, 0);
+    ev->tid = 77 + 2; /* the OOM's thread */
+    ev->aux1 = 2;
+    ev->aux2 = 21 << 20;
+    ev->stream = 31337;
+    gp_trace_writer_event(w, ev);
+    ev = event(GP_REC_TORCH_STAT, GP_TSTAT_FATAL, GP_TORCH_AT_EXIT, t += 5, 1, 0, 0, 0);
+    gp_trace_writer_event(w, ev);
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* Kernels back to back (KERNEL_RUN records), broken by a copy and by a flush. */
+    w = open_trace("valid-kernel-run.gz", &fd, "", "fuzz_app --loop");
+    gp_trace_writer_activity_status(w, &(struct gp_activity_status){
+        .state = GP_ACT_RECORDING, .version = 24, .kinds = 0x1ff, .library = "libcupti.so"});
+    for (unsigned i = 0; i < 60; i++) {
+        static const char *const loop[] = {"_Z4stepPf", "volta_sgemm_128x64_nn", "_Z6reducePKfPf"};
+        struct gp_activity k = {.type = GP_REC_KERNEL, .context = 1, .stream = 7 + i % 2,
+                                .correlation = 5000 + i, .start_ns = 1000000 + t,
+                                .end_ns = 1000000 + t + 900 + i % 5, .name = loop[i % 3],
+                                .grid = {i + 1, 1, 1}, .block = {256, 1, 1}, .registers = 32};
+        t += 1000;
+        gp_trace_writer_activity(w, &k);
+        if (i == 20)
+            gp_trace_writer_activity(w, &(struct gp_activity){
+                .type = GP_REC_MEMCPY, .kind = 1, .stream = 7, .correlation = 6000,
+                .start_ns = 1000000 + t, .end_ns = 1000000 + t + 500, .bytes = 4096});
+        if (i == 40)
+            gp_trace_writer_flush(w);
+    }
+    gp_trace_writer_close(w);
+    close(fd);
+
+    /* Cubins: a small saved one, the same again (duplicate), over the cap, lost, and kernels
+     * that ran. A multi-chunk one only in valid-cubin-big (its stream is too large a seed). */
+    static uint8_t bytes[GP_TRACE_CUBIN_CHUNK + 4000];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)(i % 251 == 0 ? 0x7f : i & 3);
+    memcpy(bytes, "\x7f" "ELF", 4);
+    for (int big = 0; big < 2; big++) {
+        w = open_trace(big ? "valid-cubin-big.gz" : "valid-cubin.gz", &fd, "", "fuzz_app --cubins");
+        size_t n = big ? sizeof bytes : 300;
+        struct gp_cubin c = {.module_id = 1, .state = GP_CUBIN_SAVED, .size = n, .data = bytes,
+                             .hash = gp_trace_cubin_hash(bytes, n)};
+        gp_trace_writer_cubin(w, &c);
+        c.module_id = 2;
+        c.state = GP_CUBIN_DUPLICATE;
+        gp_trace_writer_cubin(w, &c);
+        c = (struct gp_cubin){.module_id = 3, .state = GP_CUBIN_OVER_CAP, .size = 1 << 20, .hash = 5};
+        gp_trace_writer_cubin(w, &c);
+        c.state = GP_CUBIN_LOST;
+        c.module_id = 4;
+        gp_trace_writer_cubin(w, &c);
+        kernel_for(w, &t, "_Z10vector_addPKfS0_Pfi", 3001, 1);
+        kernel_for(w, &t, "sm80_xmma_gemm_f32f32_f32f32_f32_nn_n_ffma", 3002, 2);
+        gp_trace_writer_close(w);
+        close(fd);
+    }
+}
+
 /* ---- variants of the valid traces ---------------------------------------------------- */
 static void variants(const char *name)
 {
@@ -459,6 +664,90 @@ static void handmade(void)
     save_stream("hand-extremes", 0x00, b.p, b.len);
     free(b.p);
 
+    /* CUBIN chunks by hand: a cubin in three small chunks (readers take any chunk size),
+     * then one whose chunks come out of order, one cut short, one past its size. */
+#define CUBIN(b, state, module, hash, size, off, len, bytes)                                        \
+    do {                                                                                           \
+        struct buf p_ = {0};                                                                       \
+        put_varint(&p_, state);                                                                    \
+        put_varint(&p_, module);                                                                   \
+        put_varint(&p_, hash);                                                                     \
+        put_varint(&p_, size);                                                                     \
+        put_varint(&p_, off);                                                                      \
+        put_varint(&p_, len);                                                                      \
+        put(&p_, bytes, len);                                                                      \
+        put_record(b, GP_REC_CUBIN, &p_);                                                          \
+        free(p_.p);                                                                                \
+    } while (0)
+    BASE(b);
+    CUBIN(&b, GP_CUBIN_SAVED, 1, 77, 24, 0, 8, "\x7f" "ELFabcd");
+    CUBIN(&b, GP_CUBIN_SAVED, 1, 77, 24, 8, 8, "efghijkl");
+    CUBIN(&b, GP_CUBIN_SAVED, 1, 77, 24, 16, 8, "mnopqrst");
+    CUBIN(&b, GP_CUBIN_SAVED, 2, 78, 16, 8, 8, "second!!"); /* starts in the middle */
+    CUBIN(&b, GP_CUBIN_SAVED, 2, 78, 16, 0, 8, "first!!!");
+    CUBIN(&b, GP_CUBIN_SAVED, 3, 79, 32, 0, 8, "cut-shrt");
+    CUBIN(&b, GP_CUBIN_SAVED, 4, 77, 24, 0, 8, "\x7f" "ELFabcd"); /* same hash again */
+    CUBIN(&b, GP_CUBIN_DUPLICATE, 5, 77, 24, 0, 0, "");
+    SIMPLE(&b, GP_REC_END, 2, 0);
+    save_stream("hand-cubin-chunks", 0x00, b.p, b.len);
+    free(b.p);
+    BASE(b); /* bytes in a record that says "duplicate": corrupt */
+    CUBIN(&b, GP_CUBIN_DUPLICATE, 1, 77, 24, 0, 4, "abcd");
+    save_stream("hand-cubin-bytes-in-duplicate", 0x00, b.p, b.len);
+    free(b.p);
+    BASE(b); /* a chunk reaching past the cubin's size: corrupt */
+    CUBIN(&b, GP_CUBIN_SAVED, 1, 77, 4, 0, 8, "abcdefgh");
+    save_stream("hand-cubin-past-size", 0x00, b.p, b.len);
+    free(b.p);
+
+    /* INFO by hand: a key, a value id 0, an undefined string id (corrupt). */
+    BASE(b);
+    put_record(&b, GP_REC_STRING, &(struct buf){(uint8_t *)"cuda.driver_version", 19, 19});
+    put_record(&b, GP_REC_STRING, &(struct buf){(uint8_t *)"99999999999999999999", 20, 20});
+    SIMPLE(&b, GP_REC_INFO, 2, 3);
+    SIMPLE(&b, GP_REC_INFO, 2, 0);
+    put_record(&b, GP_REC_STRING, &(struct buf){(uint8_t *)"cuda.runtime_version", 20, 20});
+    SIMPLE(&b, GP_REC_INFO, 4, 3);
+    SIMPLE(&b, GP_REC_END, 2, 0);
+    save_stream("hand-info", 0x00, b.p, b.len);
+    free(b.p);
+    BASE(b);
+    SIMPLE(&b, GP_REC_INFO, 9, 1);
+    save_stream("hand-info-undefined", 0x00, b.p, b.len);
+    free(b.p);
+
+    /* TORCH and TORCH_STAT by hand: unknown actions and statistics, a free of a block never
+     * allocated, huge values, a device far past the table. */
+    BASE(b);
+    SIMPLE(&b, GP_REC_TORCH, 5, GP_TORCH_ALLOC, GP_EVF_SIZE | GP_EVF_PTR | GP_EVF_DEVICE,
+           UINT64_MAX, 0x1000, 2 * 1000);
+    SIMPLE(&b, GP_REC_TORCH, 5, GP_TORCH_FREE_REQUESTED, GP_EVF_SIZE | GP_EVF_PTR, 4096, 0x9000);
+    SIMPLE(&b, GP_REC_TORCH, 5, 200, GP_EVF_SIZE, 1);
+    SIMPLE(&b, GP_REC_TORCH, 5, GP_TORCH_OOM, GP_EVF_SIZE | GP_EVF_AUX1 | GP_EVF_AUX2, UINT64_MAX,
+           UINT64_MAX, UINT64_MAX);
+    SIMPLE(&b, GP_REC_TORCH_STAT, 5, GP_TSTAT_DEVICE_TOTAL, GP_EVF_SIZE | GP_EVF_KIND, 1,
+           GP_TORCH_AT_OOM);
+    SIMPLE(&b, GP_REC_TORCH_STAT, 5, 250, GP_EVF_SIZE | GP_EVF_KIND, UINT64_MAX, 9);
+    SIMPLE(&b, GP_REC_TORCH_STAT, 5, GP_TSTAT_ALLOCATED_PEAK, GP_EVF_SIZE, UINT64_MAX);
+    SIMPLE(&b, GP_REC_END, 9, 0);
+    save_stream("hand-torch", 0x00, b.p, b.len);
+    free(b.p);
+
+    /* LIBCALL by hand: every later field, a conv shape with 3 spatial dimensions, then one
+     * with 4 (corrupt). */
+    BASE(b);
+    SIMPLE(&b, GP_REC_LIBCALL, 5, GP_LIB_CONV_FWD, 0x7ffc02 | GP_EVF_AUX1 | GP_EVF_AUX2, 1000,
+           64, 576, 2, 1, 2, 3, 900, 0x00, 0x030303, 2, 1, /* conv: */ 3, 8, 64, 128,
+           16, 3, 16, 1, 1, 1, 56, 3, 56, 1, 1, 1, 56, 3, 56, 1, 1, 1, /* workspace */ 1 << 20,
+           /* notes */ GP_LIB_NOTES_KNOWN | 3, /* ext_id */ 41);
+    SIMPLE(&b, GP_REC_END, 2, 0);
+    save_stream("hand-libcall-conv", 0x00, b.p, b.len);
+    free(b.p);
+    BASE(b);
+    SIMPLE(&b, GP_REC_LIBCALL, 5, GP_LIB_CONV_FWD, 0x80000, 4, 1, 1, 1);
+    save_stream("hand-libcall-conv-4d", 0x00, b.p, b.len);
+    free(b.p);
+
     /* Broken preambles. */
     memset(&b, 0, sizeof b);
     preamble(&b, 0);
@@ -503,11 +792,39 @@ static void handmade(void)
     save("file-gzip-magic-only.gz", "\x1f\x8b\x08\x00", 4);
 }
 
+/* ---- the names files of fuzz_classify (--classify-kernels) ---------------------------- */
+static void names(void)
+{
+    static const char *const files[][2] = {
+        {"names-cublas", "volta_sgemm_128x64_nn\nampere_h16816gemm_256x128_ldg8_stages_32x3_tn\n"
+                         "sm90_xmma_gemm_f16f16_f16f32_f32_tn_n_tilesize128x128x64_warpgroupsize1x1x1\n"
+                         "sm80_xmma_gemm_f32f32_f32f32_f32_nn_n_tilesize128x128x8_stage3_ffma\n"
+                         "nvjet_hsh_128x256_64x4_2x1_v_bz_coopA_NTT\nnvjet_sss_64x64_tn\n"
+                         "gemv2T_kernel_val<int, int, float, float, float, 128, 16, 4, 4>\n"},
+        {"names-cudnn", "volta_fp16_s884cudnn_fp16_256x128_ldg8_relu_f2f_exp_small_nhwc2nchw_tn_v1\r\n"
+                        "implicit_convolve_sgemm\r\nscudnn_winograd_128x128_ldg1_ldg4_tile148n_nt\r\n"
+                        "cutlass_80_tensorop_s1688gemm_128x128_32x3_nn_align4\r\n"
+                        "flash_fwd_kernel\r\ntriton_poi_fused_0\r\n"},
+        {"names-mangled", "_Z10vector_addPKfS0_Pfi\n"
+                          "_ZN7cutlass6KernelINS_4gemm6kernel4GemmIfEEEEvNT_6ParamsE\n"
+                          "_ZN2at6native29vectorized_elementwise_kernelILi4ENS0_11FillFunctorIfEENS_6detail5ArrayIPcLi1EEEEEviT0_T1_\n"
+                          "_Z1fIJEEvDpT_\n_Z\n_ZZZZZZ\n_ZN1a1bILi1EEE\n"},
+        {"names-hostile", "\x1b[31mred\tcolumn\\\x7f$(reboot)`id`\n\n\r\n<script>x</script>\n"
+                          "\xff\xfe\xc3\xa9 sgemm\nno newline at the end"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        save(files[i][0], files[i][1], strlen(files[i][1]));
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: make_corpus DIR\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: make_corpus DIR [NAMES_DIR]\n");
         return 2;
+    }
+    if (argc == 3) {
+        outdir = argv[2];
+        names();
     }
     outdir = argv[1];
     valid_traces();
@@ -515,6 +832,11 @@ int main(int argc, char **argv)
                                         "valid-python", "valid-activity", "valid-flushed"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         variants(names[i]);
+    newer_traces();
+    static const char *const newer[] = {"valid-libcall", "valid-torch", "valid-cubin",
+                                        "valid-kernel-run"};
+    for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++)
+        variants(newer[i]);
     handmade();
     return 0;
 }
