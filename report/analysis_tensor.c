@@ -3,7 +3,9 @@
  * Cores were allowed at all (fp32 without TF32 math cannot use them; fp16, bf16, fp8, int8
  * and tf32 can); the shape says whether they are defeated (GEMV: m or n == 1) or slowed
  * (16- and 8-bit types with m/n/k or a leading dimension not a multiple of 16 bytes'
- * worth of elements). Each verdict names the layer that decided it and why. Calls are
+ * worth of elements). Layer 2 where the record holds the library's choice (cuDNN engine notes,
+ * the cuBLASLt algorithm's implementation flags) overrides layer 1. Each verdict names the
+ * layer that decided it and why. Calls are
  * grouped by call site (stack) and verdict, with counts and FLOPs (2·m·n·k·batch).
  * Layer 3 (kernel_names.c) runs here too: every KERNEL record's GPU time is added to its
  * name, and at the end each distinct name is classified once, giving the GPU time on
@@ -166,7 +168,7 @@ static void classify_conv(const struct gp_record *rec, struct gp_report_tc_verdi
     }
 }
 
-void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verdict *v)
+static void classify_asked(const struct gp_record *rec, struct gp_report_tc_verdict *v)
 {
     const struct gp_libcall *lc = &rec->lib;
     int ta = lc->type_a ? lc->type_a - 1 : -1;
@@ -266,6 +268,46 @@ void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verd
             return;
         }
     }
+}
+
+/* cublasLtNumericalImplFlags_t bits (cublasLt.h) kept in the low bits of a LT_MATMUL
+ * record's notes. */
+enum {
+    LT_IMPL_FMA = 0x01, LT_IMPL_HMMA = 0x02, LT_IMPL_IMMA = 0x04, LT_IMPL_DMMA = 0x08,
+    LT_IMPL_TENSOR_OP_MASK = 0xfe,
+};
+
+/* Layer 2 for cublasLtMatmul: the algorithm the caller passed says what it runs on. A shape
+ * problem layer 1 found is kept in the reason of an FMA choice: it is the likely why. */
+static void classify_lt_algo(const struct gp_record *rec, struct gp_report_tc_verdict *v)
+{
+    uint32_t flags = rec->lib.notes & ~GP_LIB_NOTES_KNOWN;
+    const char *precision = v->precision;
+    if (flags & LT_IMPL_TENSOR_OP_MASK) {
+        const char *mma = (flags & LT_IMPL_HMMA)   ? "HMMA"
+                          : (flags & LT_IMPL_IMMA) ? "IMMA"
+                          : (flags & LT_IMPL_DMMA) ? "DMMA"
+                                                   : "tensor op";
+        set(v, GP_TC_ALLOWED, precision, "cuBLASLt chose a Tensor Core algorithm (%s)", mma);
+    } else if (flags & LT_IMPL_FMA) {
+        char why[sizeof v->reason];
+        int shape = v->cls == GP_TC_SLOWED || v->cls == GP_TC_DEFEATED;
+        snprintf(why, sizeof why, "%s", v->reason);
+        set(v, GP_TC_NOT_ALLOWED, precision, "cuBLASLt chose a CUDA-core (FMA) algorithm%s%.100s",
+            shape ? "; " : "", shape ? why : "");
+    } else {
+        return; /* neither marker: layer 1 stands */
+    }
+    v->layer = "library";
+}
+
+/* Layers 1 and 2 for one LIBCALL record (layer 2 where the record holds the library's
+ * choice: cudnnBackendExecute's engine notes, cublasLtMatmul's algorithm flags). */
+void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verdict *v)
+{
+    classify_asked(rec, v);
+    if (rec->api == GP_LIB_LT_MATMUL && (rec->lib.notes & GP_LIB_NOTES_KNOWN))
+        classify_lt_algo(rec, v);
 }
 
 /* ---- the analysis: sites ----------------------------------------------------------- */

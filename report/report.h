@@ -651,7 +651,7 @@ struct gp_report_tc_verdict {
     const char *layer;     /* static: which layer decided it ("asked" = layer 1) */
     char reason[160];
 };
-/* Layer 1 verdict for one LIBCALL record. */
+/* Layers 1 and 2 (the library's choice, where recorded) verdict for one LIBCALL record. */
 void gp_report_tc_classify(const struct gp_record *rec, struct gp_report_tc_verdict *v);
 const char *gp_report_tc_class_name(unsigned cls); /* "allowed", ..., "unknown" */
 

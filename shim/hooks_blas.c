@@ -40,7 +40,8 @@ cublasStatus_t cublasHgemmStridedBatched_64 GP_HGEMM_SB_PARAMS(int64_t);
     X(cublasGemmStridedBatchedEx_64) X(cublasGemmBatchedEx) X(cublasGemmBatchedEx_64)              \
     X(cublasSgemmStridedBatched) X(cublasSgemmStridedBatched_64) X(cublasHgemmStridedBatched)     \
     X(cublasHgemmStridedBatched_64) X(cublasLtMatmul) X(cublasLtMatmulDescGetAttribute)           \
-    X(cublasLtMatrixLayoutGetAttribute)
+    X(cublasLtMatrixLayoutGetAttribute) X(cublasLtMatmulAlgoConfigGetAttribute)                   \
+    X(cublasLtMatmulAlgoCapGetAttribute)
 
 enum {
 #define GP_BF_ENUM(n) GP_BF_##n,
@@ -187,6 +188,8 @@ struct gp_blas_call {
     int ta, tb;
     int type_a, type_b, type_c; /* cudaDataType, -1 = unknown */
     int32_t compute, algo;
+    uint8_t type_d, scale; /* cuBLASLt only, already cudaDataType + 1: 0 = unknown */
+    uint32_t notes;        /* cuBLASLt: GP_LIB_NOTES_KNOWN | impl flags; 0 = not read */
 };
 
 static uint64_t gp_u(int64_t v) { return v < 0 ? 0 : (uint64_t)v; }
@@ -218,6 +221,7 @@ static void gp_blas_done(const struct gp_blas_call *c, cublasHandle_t h, const v
         .dur_ns = t1 - t0, .compute = c->compute, .algo = c->algo,
         .trans_a = (uint8_t)c->ta, .trans_b = (uint8_t)c->tb, .type_a = gp_type(c->type_a),
         .type_b = gp_type(c->type_b), .type_c = gp_type(c->type_c), .ext_id = ext,
+        .type_d = c->type_d, .scale = c->scale, .notes = c->notes,
     };
     uint8_t math = h != NULL ? gp_blas_math(h) : GP_MATH_UNKNOWN;
     if (!have_stream)
@@ -403,6 +407,9 @@ static void gp_lt_describe(struct gp_blas_call *c, cublasLtMatmulDesc_t d, cubla
     c->type_a = gp_lt_type(a);
     c->type_b = gp_lt_type(b);
     c->type_c = gp_lt_type(cl);
+    c->type_d = gp_type(gp_lt_type(dl));
+    if (gp_lt_desc(d, CUBLASLT_MATMUL_DESC_SCALE_TYPE, &v))
+        c->scale = gp_type(v);
     if (gp_lt_layout(dl, CUBLASLT_MATRIX_LAYOUT_ROWS, &rows, sizeof rows) &&
         gp_lt_layout(dl, CUBLASLT_MATRIX_LAYOUT_COLS, &cols, sizeof cols)) {
         c->m = (int64_t)rows;
@@ -423,6 +430,34 @@ static void gp_lt_describe(struct gp_blas_call *c, cublasLtMatmulDesc_t d, cubla
         c->batch = v;
 }
 
+/* The algorithm the caller chose (PyTorch passes the heuristic's first answer): its config id
+ * and its numerical-implementation flags, which say whether it runs on Tensor Cores (HMMA,
+ * IMMA, DMMA) or CUDA cores (FMA). With algo NULL cuBLASLt picks one inside the call and
+ * nothing can be asked: algo and notes stay unknown. Flag bits above 30 are dropped, bit 31
+ * of notes being GP_LIB_NOTES_KNOWN. */
+static void gp_lt_algo(struct gp_blas_call *c, const cublasLtMatmulAlgo_t *algo)
+{
+    __typeof__(&cublasLtMatmulAlgoConfigGetAttribute) cfg =
+        GP_REAL_FN(cublasLtMatmulAlgoConfigGetAttribute);
+    __typeof__(&cublasLtMatmulAlgoCapGetAttribute) cap =
+        GP_REAL_FN(cublasLtMatmulAlgoCapGetAttribute);
+    int32_t id;
+    uint64_t flags;
+    size_t written = 0;
+    if (algo == NULL)
+        return;
+    if (cfg != NULL &&
+        cfg(algo, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof id, &written) == CUBLAS_STATUS_SUCCESS &&
+        written == sizeof id)
+        c->algo = id;
+    written = 0;
+    if (cap != NULL &&
+        cap(algo, CUBLASLT_ALGO_CAP_NUMERICAL_IMPL_FLAGS, &flags, sizeof flags, &written) ==
+            CUBLAS_STATUS_SUCCESS &&
+        written == sizeof flags)
+        c->notes = GP_LIB_NOTES_KNOWN | (uint32_t)(flags & 0x7fffffffu);
+}
+
 GP_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle,
                                         cublasLtMatmulDesc_t computeDesc, const void *alpha,
                                         const void *A, cublasLtMatrixLayout_t Adesc, const void *B,
@@ -440,6 +475,7 @@ GP_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle,
                              .type_c = -1, .compute = GP_LIB_UNKNOWN, .algo = GP_LIB_UNKNOWN};
     gp_shim_lib_depth++; /* the getters below are cuBLASLt calls of the shim, not the program */
     gp_lt_describe(&c, computeDesc, Adesc, Bdesc, Cdesc, Ddesc);
+    gp_lt_algo(&c, algo);
     cublasStatus_t r;
     uint64_t ext, t0, t1;
     GP_BLAS_CALL(r, ext, t0, t1,

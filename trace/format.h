@@ -35,6 +35,7 @@ enum {
     GP_EVF_WORKSPACE = 1u << 20,
     GP_EVF_NOTES = 1u << 21,   /* GP_LIB_NOTES_KNOWN | numerical-note bits */
     GP_EVF_EXT_ID = 1u << 22,  /* CUPTI external correlation id pushed around the call */
+    GP_EVF_LT_TYPES = 1u << 23, /* scale | type_d << 8 (cudaDataType + 1), cuBLASLt */
 };
 /* Varints in a GP_EVF_CONV field: d, N, C, K and six per spatial dimension. */
 #define GP_TRACE_CONV_VARINTS (4 + 6 * GP_LIB_CONV_MAX_SPATIAL)
@@ -42,8 +43,8 @@ enum {
 /* Largest event payload: three leading varints and ten fields, each at most 10 bytes.
  * Below 128, so an event's payload length is always a single byte. */
 #define GP_TRACE_EVENT_PAYLOAD_MAX (13 * GP_TRACE_VARINT_MAX)
-/* A LIBCALL adds up to twelve single-varint fields and the convolution shape. */
-#define GP_TRACE_LIBCALL_PAYLOAD_MAX ((25 + GP_TRACE_CONV_VARINTS) * GP_TRACE_VARINT_MAX)
+/* A LIBCALL adds up to thirteen single-varint fields and the convolution shape. */
+#define GP_TRACE_LIBCALL_PAYLOAD_MAX ((26 + GP_TRACE_CONV_VARINTS) * GP_TRACE_VARINT_MAX)
 
 /* The writer truncates strings so every record stays far below GP_TRACE_MAX_RECORD:
  * a module path longer than 64 KiB is not a real path, and four header strings of at

@@ -161,8 +161,10 @@ struct gp_libconv {
     uint8_t pad;
 };
 
-/* gp_libcall.notes: cuDNN engine numerical notes (cudnnBackendNumericalNote_t n sets bit n),
- * with GP_LIB_NOTES_KNOWN set when they were read; 0 = not read. */
+/* gp_libcall.notes, with GP_LIB_NOTES_KNOWN set when they were read; 0 = not read. cuDNN:
+ * the engine's numerical notes (cudnnBackendNumericalNote_t n sets bit n). cublasLtMatmul:
+ * the low 31 bits of the algorithm's cublasLtNumericalImplFlags_t
+ * (CUBLASLT_ALGO_CAP_NUMERICAL_IMPL_FLAGS: FMA, HMMA, IMMA, DMMA, accumulator, input). */
 #define GP_LIB_NOTES_KNOWN (1u << 31)
 
 /* The GEMM fields of a LIBCALL beyond the common event fields. Data types are stored as
@@ -174,12 +176,14 @@ struct gp_libcall {
     uint64_t dur_ns;  /* host time inside the call */
     uint64_t workspace; /* bytes of workspace the call was given or needs, 0 = none/unknown */
     int32_t compute;  /* GP_LIB_UNKNOWN = none */
-    int32_t algo;     /* cublasGemmAlgo_t, cuDNN algorithm or engine; GP_LIB_UNKNOWN = none */
-    uint32_t notes;   /* GP_LIB_NOTES_KNOWN | engine numerical notes; 0 = not read */
+    int32_t algo;     /* cublasGemmAlgo_t, cuBLASLt algo config id, cuDNN algorithm or engine;
+                         GP_LIB_UNKNOWN = none */
+    uint32_t notes;   /* GP_LIB_NOTES_KNOWN | numerical notes / impl flags; 0 = not read */
     uint64_t ext_id;  /* CUPTI external correlation id pushed around the call, 0 = none */
     uint8_t trans_a, trans_b; /* cublasOperation_t */
     uint8_t type_a, type_b, type_c; /* cudaDataType + 1, 0 = unknown */
-    uint8_t pad[3];
+    uint8_t type_d, scale; /* cuBLASLt: D's type, scale type; cudaDataType + 1, 0 = unknown */
+    uint8_t pad[1];
     struct gp_libconv conv; /* cuDNN convolutions only */
 };
 

@@ -276,6 +276,11 @@ static int decode_libcall(const uint8_t **pp, const uint8_t *end, uint64_t mask,
     if ((mask & GP_EVF_EXT_ID) && gp_trace_get_varint(pp, end, &ext) <= 0)
         return -1;
     lc->ext_id = ext;
+    uint64_t lt = 0;
+    if ((mask & GP_EVF_LT_TYPES) && (gp_trace_get_varint(pp, end, &lt) <= 0 || lt > 0xffff))
+        return -1;
+    lc->scale = (uint8_t)lt;
+    lc->type_d = (uint8_t)(lt >> 8);
     return 0;
 }
 
@@ -345,7 +350,7 @@ static int decode_event(struct gp_trace_reader *r, const struct gp_rd_raw *rr,
         GP_RD_GET(rec->aux2);
     if (rr->type == GP_REC_LIBCALL && decode_libcall(&p, end, mask, &rec->lib) < 0)
         goto bad;
-    /* Mask bits above GP_EVF_AUX2 (above GP_EVF_EXT_ID for LIBCALL) are fields of later
+    /* Mask bits above GP_EVF_AUX2 (above GP_EVF_LT_TYPES for LIBCALL) are fields of later
      * versions, after these: skipped with the rest of the payload. */
     return 0;
 bad:

@@ -516,6 +516,7 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         mask |= lc->workspace ? GP_EVF_WORKSPACE : 0;
         mask |= lc->notes ? GP_EVF_NOTES : 0;
         mask |= lc->ext_id ? GP_EVF_EXT_ID : 0;
+        mask |= lc->scale || lc->type_d ? GP_EVF_LT_TYPES : 0;
     }
 
     uint8_t *p = buf;
@@ -585,6 +586,8 @@ int gp_trace_writer_event(struct gp_trace_writer *w, const struct gp_event *ev)
         p = gp_trace_put_varint(p, lc->notes);
     if (mask & GP_EVF_EXT_ID)
         p = gp_trace_put_varint(p, lc->ext_id);
+    if (mask & GP_EVF_LT_TYPES)
+        p = gp_trace_put_varint(p, lc->scale | (uint64_t)lc->type_d << 8);
     rc = emit(w, ev->type, buf, (size_t)(p - buf));
     if (rc < 0)
         return rc;

@@ -13,6 +13,7 @@ cublasStatus_t cublasHgemm_64(cublasHandle_t handle, cublasOperation_t transa,
                               const __half *alpha, const __half *A, int64_t lda, const __half *B,
                               int64_t ldb, const __half *beta, __half *C, int64_t ldc);
 unsigned fake_cublaslt_matmul_calls(void);
+void fake_cublaslt_algo_init(cublasLtMatmulAlgo_t *algo, int32_t id, uint64_t flags);
 
 #define CHECK(x)                                                                                   \
     do {                                                                                           \
@@ -61,9 +62,11 @@ int main(void)
     /* 9: cuBLASLt called by the program itself */
     CHECK(cublasLtMatmul(NULL, NULL, &f, &f, NULL, &f, NULL, &f, &f, NULL, &f, NULL, NULL, NULL, 0,
                          (cudaStream_t)(uintptr_t)0x6000));
-    /* 10: cuBLASLt with descriptors: bf16, op(A) = A^T, 128x96x64, batch 2 */
+    /* 10: cuBLASLt with descriptors: bf16, op(A) = A^T, 128x96x64, batch 2, and an HMMA
+     * algorithm (id 21; the GAUSSIAN bit, above bit 30, is not kept) */
     cublasLtMatmulDesc_t desc;
-    cublasLtMatrixLayout_t la, lb, lc;
+    cublasLtMatrixLayout_t la, lb, lc, ld;
+    cublasLtMatmulAlgo_t algo;
     int32_t trans = CUBLAS_OP_T, batch = 2;
     CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
     CHECK(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &trans, sizeof trans));
@@ -71,15 +74,46 @@ int main(void)
     CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16BF, 64, 96, 64));
     CHECK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, 128, 96, 128));
     CHECK(cublasLtMatrixLayoutSetAttribute(lc, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof batch));
-    CHECK(cublasLtMatmul(NULL, desc, &f, &f, la, &f, lb, &f, &f, lc, &f, lc, NULL, NULL, 0, NULL));
+    fake_cublaslt_algo_init(&algo, 21,
+                            CUBLASLT_NUMERICAL_IMPL_FLAGS_HMMA |
+                                CUBLASLT_NUMERICAL_IMPL_FLAGS_ACCUMULATOR_32F |
+                                CUBLASLT_NUMERICAL_IMPL_FLAGS_INPUT_16BF |
+                                CUBLASLT_NUMERICAL_IMPL_FLAGS_GAUSSIAN);
+    CHECK(cublasLtMatmul(NULL, desc, &f, &f, la, &f, lb, &f, &f, lc, &f, lc, &algo, NULL, 0, NULL));
     CHECK(cublasLtMatrixLayoutDestroy(la));
     CHECK(cublasLtMatrixLayoutDestroy(lb));
     CHECK(cublasLtMatrixLayoutDestroy(lc));
     CHECK(cublasLtMatmulDescDestroy(desc));
+    /* 11: fp16, 64x64x60 (k not a multiple of 8), compute and scale 16F, an FMA algorithm */
+    CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_16F, CUDA_R_16F));
+    CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_16F, 64, 60, 64));
+    CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16F, 60, 64, 64));
+    CHECK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16F, 64, 64, 64));
+    fake_cublaslt_algo_init(&algo, 7,
+                            CUBLASLT_NUMERICAL_IMPL_FLAGS_FMA |
+                                CUBLASLT_NUMERICAL_IMPL_FLAGS_ACCUMULATOR_16F |
+                                CUBLASLT_NUMERICAL_IMPL_FLAGS_INPUT_16F);
+    CHECK(cublasLtMatmul(NULL, desc, &f, &f, la, &f, lb, &f, &f, lc, &f, lc, &algo, NULL, 0, NULL));
+    CHECK(cublasLtMatrixLayoutDestroy(la));
+    CHECK(cublasLtMatrixLayoutDestroy(lb));
+    CHECK(cublasLtMatrixLayoutDestroy(lc));
+    CHECK(cublasLtMatmulDescDestroy(desc));
+    /* 12: fp8 32x32x64, C bf16 and D fp8 (its own layout), no algorithm: cuBLASLt picks one */
+    CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_8F_E4M3, 32, 64, 32));
+    CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8F_E4M3, 64, 32, 64));
+    CHECK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, 32, 32, 32));
+    CHECK(cublasLtMatrixLayoutCreate(&ld, CUDA_R_8F_E4M3, 32, 32, 32));
+    CHECK(cublasLtMatmul(NULL, desc, &f, &f, la, &f, lb, &f, &f, lc, &f, ld, NULL, NULL, 0, NULL));
+    CHECK(cublasLtMatrixLayoutDestroy(la));
+    CHECK(cublasLtMatrixLayoutDestroy(lb));
+    CHECK(cublasLtMatrixLayoutDestroy(lc));
+    CHECK(cublasLtMatrixLayoutDestroy(ld));
+    CHECK(cublasLtMatmulDescDestroy(desc));
     CHECK(cublasDestroy_v2(h));
-    /* Both GemmEx calls and the two direct calls really reached cuBLASLt. */
-    if (fake_cublaslt_matmul_calls() != 4) {
-        fprintf(stderr, "cublasLtMatmul reached %u times, want 4\n", fake_cublaslt_matmul_calls());
+    /* Both GemmEx calls and the four direct calls really reached cuBLASLt. */
+    if (fake_cublaslt_matmul_calls() != 6) {
+        fprintf(stderr, "cublasLtMatmul reached %u times, want 6\n", fake_cublaslt_matmul_calls());
         return 1;
     }
     return 0;

@@ -1,6 +1,7 @@
 /* check_blas_trace.c — reads the trace blas_sample.c left under the shim and checks every
- * LIBCALL record field by field: ten calls, the GemmEx calls (which reach cublasLtMatmul
- * inside the fake cuBLAS) once each, math mode per handle, stream per handle. */
+ * LIBCALL record field by field: twelve calls, the GemmEx calls (which reach cublasLtMatmul
+ * inside the fake cuBLAS) once each, math mode per handle, stream per handle; for
+ * cublasLtMatmul also the scale type, D's type and the algorithm's id and flags. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,20 +13,30 @@ struct want {
     unsigned ta, tb, type_a, type_b, type_c; /* cudaDataType + 1, 0 = unknown */
     int32_t compute, algo;
     uint64_t stream;
+    unsigned scale, type_d; /* cudaDataType + 1, 0 = unknown (cuBLASLt only) */
+    uint32_t notes;         /* GP_LIB_NOTES_KNOWN | cublasLtNumericalImplFlags_t, 0 = unknown */
 };
 
 #define U GP_LIB_UNKNOWN
 static const struct want wants[] = {
-    {GP_LIB_SGEMM, 0, 128, 64, 32, 1, 128, 32, 128, 0, 0, 1, 1, 1, 68, U, 0x5000},
-    {GP_LIB_SGEMM, 3, 128, 64, 32, 1, 32, 32, 128, 1, 0, 1, 1, 1, 68, U, 0x5000},
-    {GP_LIB_GEMM_EX, 0, 1002, 512, 64, 1, 1002, 64, 1002, 0, 0, 3, 3, 3, 68, -1, 0x5000},
-    {GP_LIB_GEMM_EX_64, 0, 256, 256, 256, 1, 256, 256, 256, 0, 1, 15, 15, 15, 68, 99, 0x5000},
-    {GP_LIB_GEMM_SB_EX, 0, 64, 1, 64, 8, 64, 64, 64, 0, 0, 3, 3, 3, 68, -1, 0x5000},
-    {GP_LIB_GEMM_B_EX, 0, 32, 32, 32, 2, 32, 32, 32, 0, 0, 4, 4, 11, 72, -1, 0x5000},
-    {GP_LIB_HGEMM_64, 0, 64, 64, 64, 1, 64, 64, 64, 0, 0, 3, 3, 3, 64, U, 0x5000},
-    {GP_LIB_SGEMM_SB, 0, 16, 16, 16, 4, 16, 16, 16, 0, 0, 1, 1, 1, 68, U, 0x5000},
-    {GP_LIB_LT_MATMUL, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, U, U, 0x6000},
-    {GP_LIB_LT_MATMUL, 0xff, 128, 96, 64, 2, 64, 64, 128, 1, 0, 15, 15, 15, 68, U, 0},
+    {GP_LIB_SGEMM, 0, 128, 64, 32, 1, 128, 32, 128, 0, 0, 1, 1, 1, 68, U, 0x5000, 0, 0, 0},
+    {GP_LIB_SGEMM, 3, 128, 64, 32, 1, 32, 32, 128, 1, 0, 1, 1, 1, 68, U, 0x5000, 0, 0, 0},
+    {GP_LIB_GEMM_EX, 0, 1002, 512, 64, 1, 1002, 64, 1002, 0, 0, 3, 3, 3, 68, -1, 0x5000, 0, 0, 0},
+    {GP_LIB_GEMM_EX_64, 0, 256, 256, 256, 1, 256, 256, 256, 0, 1, 15, 15, 15, 68, 99, 0x5000, 0, 0,
+     0},
+    {GP_LIB_GEMM_SB_EX, 0, 64, 1, 64, 8, 64, 64, 64, 0, 0, 3, 3, 3, 68, -1, 0x5000, 0, 0, 0},
+    {GP_LIB_GEMM_B_EX, 0, 32, 32, 32, 2, 32, 32, 32, 0, 0, 4, 4, 11, 72, -1, 0x5000, 0, 0, 0},
+    {GP_LIB_HGEMM_64, 0, 64, 64, 64, 1, 64, 64, 64, 0, 0, 3, 3, 3, 64, U, 0x5000, 0, 0, 0},
+    {GP_LIB_SGEMM_SB, 0, 16, 16, 16, 4, 16, 16, 16, 0, 0, 1, 1, 1, 68, U, 0x5000, 0, 0, 0},
+    {GP_LIB_LT_MATMUL, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, U, U, 0x6000, 0, 0, 0},
+    /* HMMA 0x2 | accumulator 32F 0x200 | input 16BF 0x20000; GAUSSIAN (bit 32) dropped */
+    {GP_LIB_LT_MATMUL, 0xff, 128, 96, 64, 2, 64, 64, 128, 1, 0, 15, 15, 15, 68, 21, 0, 1, 15,
+     0x80020202u},
+    /* FMA 0x1 | accumulator 16F 0x100 | input 16F 0x10000; scale CUDA_R_16F */
+    {GP_LIB_LT_MATMUL, 0xff, 64, 64, 60, 1, 64, 64, 64, 0, 0, 3, 3, 3, 64, 7, 0, 3, 3,
+     0x80010101u},
+    /* fp8 (CUDA_R_8F_E4M3 = 28), C bf16, D fp8; algo NULL: id and flags unknown */
+    {GP_LIB_LT_MATMUL, 0xff, 32, 32, 64, 1, 32, 64, 32, 0, 0, 29, 29, 15, 68, U, 0, 1, 29, 0},
 };
 #define NWANT (sizeof wants / sizeof wants[0])
 
@@ -74,6 +85,9 @@ int main(int argc, char **argv)
         EQ(rec.lib.type_c, w->type_c, "type C");
         EQ(rec.lib.compute, w->compute, "compute");
         EQ(rec.lib.algo, w->algo, "algo");
+        EQ(rec.lib.scale, w->scale, "scale type");
+        EQ(rec.lib.type_d, w->type_d, "type D");
+        EQ(rec.lib.notes, w->notes, "notes (algorithm flags)");
         EQ(rec.stream, w->stream, "stream");
         EQ(rec.result, 0, "result");
         EQ(rec.stack != 0, 1, "has a stack");

@@ -419,7 +419,7 @@ static void newer_traces(void)
         gp_trace_writer_event(w, e);
     }
     struct gp_event *oom = event(GP_REC_TORCH, GP_TORCH_OOM, GP_MEM_DEVICE, t += 20, 1ull << 34, 0, 2, 5);
-    oom->ips[0] = GP_TRACE_PY_TAG | 0;
+    oom->ips[0] = GP_TRACE_PY_TAG; /* Python frame key 0: an unknown function */
     oom->ips[1] = GP_TRACE_PY_TAG | 2;
     oom->aux1 = 1 << 20;
     oom->aux2 = 1ull << 34;
@@ -828,10 +828,10 @@ int main(int argc, char **argv)
     }
     outdir = argv[1];
     valid_traces();
-    static const char *const names[] = {"valid-basic", "valid-churn", "valid-empty", "valid-strings",
+    static const char *const valid[] = {"valid-basic", "valid-churn", "valid-empty", "valid-strings",
                                         "valid-python", "valid-activity", "valid-flushed"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        variants(names[i]);
+    for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
+        variants(valid[i]);
     newer_traces();
     static const char *const newer[] = {"valid-libcall", "valid-torch", "valid-cubin",
                                         "valid-kernel-run"};

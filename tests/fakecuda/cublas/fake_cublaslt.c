@@ -2,7 +2,9 @@
  * matmul and matrix-layout descriptors that hold the attributes the shim reads (compute type,
  * transposes; type, rows, columns, leading dimension, batch count), and cublasLtMatmul doing
  * no math. It counts its calls so a test can see that the fake cuBLAS really reached it
- * (fake_cublaslt_matmul_calls). Test-only. */
+ * (fake_cublaslt_matmul_calls). An algorithm is made by fake_cublaslt_algo_init with the
+ * config id and numerical-implementation flags a test wants, and read back with the real
+ * getters (cublasLtMatmulAlgoConfigGetAttribute / ...CapGetAttribute). Test-only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +151,51 @@ cublasStatus_t cublasLtMatrixLayoutGetAttribute(cublasLtMatrixLayout_t matLayout
     if (sizeWritten)
         *sizeWritten = size;
     return CUBLAS_STATUS_SUCCESS;
+}
+
+/* A fake algorithm: data[0] = config id, data[1] = cublasLtNumericalImplFlags_t. */
+void fake_cublaslt_algo_init(cublasLtMatmulAlgo_t *algo, int32_t id, uint64_t flags);
+void fake_cublaslt_algo_init(cublasLtMatmulAlgo_t *algo, int32_t id, uint64_t flags)
+{
+    memset(algo, 0, sizeof *algo);
+    algo->data[0] = (uint64_t)(uint32_t)id;
+    algo->data[1] = flags;
+}
+
+/* Copies size bytes of v to buf the way cuBLASLt's getters do: sizeInBytes 0 asks the size. */
+static cublasStatus_t fake_get(const void *v, size_t size, void *buf, size_t sizeInBytes,
+                               size_t *sizeWritten)
+{
+    if (sizeInBytes == 0 && sizeWritten != NULL) {
+        *sizeWritten = size;
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    if (buf == NULL || sizeInBytes != size)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    memcpy(buf, v, size);
+    if (sizeWritten)
+        *sizeWritten = size;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulAlgoConfigGetAttribute(const cublasLtMatmulAlgo_t *algo,
+                                                    cublasLtMatmulAlgoConfigAttributes_t attr,
+                                                    void *buf, size_t sizeInBytes,
+                                                    size_t *sizeWritten)
+{
+    if (algo == NULL || attr != CUBLASLT_ALGO_CONFIG_ID)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    int32_t id = (int32_t)(uint32_t)algo->data[0];
+    return fake_get(&id, sizeof id, buf, sizeInBytes, sizeWritten);
+}
+
+cublasStatus_t cublasLtMatmulAlgoCapGetAttribute(const cublasLtMatmulAlgo_t *algo,
+                                                 cublasLtMatmulAlgoCapAttributes_t attr, void *buf,
+                                                 size_t sizeInBytes, size_t *sizeWritten)
+{
+    if (algo == NULL || attr != CUBLASLT_ALGO_CAP_NUMERICAL_IMPL_FLAGS)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    return fake_get(&algo->data[1], sizeof algo->data[1], buf, sizeInBytes, sizeWritten);
 }
 
 static unsigned fake_matmul_calls;
