@@ -45,7 +45,9 @@ static void test_fields_round_trip(void **state)
     g->ips[1] = 0x402000;
     g->lib = (struct gp_libcall){.batch = 3, .lda = 1002, .ldb = 64, .ldc = UINT64_MAX,
                                  .dur_ns = 12345, .compute = 77, .algo = -1, .trans_a = 1,
-                                 .trans_b = 2, .type_a = 3, .type_b = 15, .type_c = 1};
+                                 .trans_b = 2, .type_a = 3, .type_b = 15, .type_c = 1,
+                                 .workspace = 1 << 20, .notes = GP_LIB_NOTES_KNOWN | 0x202,
+                                 .ext_id = 1ull << 33, .type_d = 29, .scale = 1};
     lt->kind = 0xff;
     lt->stream = 0x6000;
     f->type = GP_REC_FREE;
@@ -93,6 +95,11 @@ static void test_fields_round_trip(void **state)
     assert_int_equal(r->lib.type_a, 3);
     assert_int_equal(r->lib.type_b, 15);
     assert_int_equal(r->lib.type_c, 1);
+    assert_int_equal(r->lib.workspace, 1 << 20);
+    assert_int_equal(r->lib.notes, GP_LIB_NOTES_KNOWN | 0x202);
+    assert_true(r->lib.ext_id == 1ull << 33);
+    assert_int_equal(r->lib.type_d, 29);
+    assert_int_equal(r->lib.scale, 1);
     uint64_t ips[4];
     assert_int_equal(tt_stack(t.r, r->stack, ips, 4), 2);
     assert_int_equal(ips[0], 0x401000);
@@ -106,6 +113,10 @@ static void test_fields_round_trip(void **state)
     assert_int_equal(r->lib.type_a, 0);
     assert_int_equal(r->lib.compute, GP_LIB_UNKNOWN);
     assert_int_equal(r->lib.algo, GP_LIB_UNKNOWN);
+    assert_int_equal(r->lib.notes, 0);
+    assert_int_equal(r->lib.ext_id, 0);
+    assert_int_equal(r->lib.type_d, 0);
+    assert_int_equal(r->lib.scale, 0);
     assert_int_equal(r->stream, 0x6000);
 
     assert_int_equal(rs[3]->type, GP_REC_FREE);
